@@ -1,0 +1,61 @@
+// The Elysia application: global guards (body size, token), error mapping, and the route groups.
+import { Elysia } from "elysia";
+import { log } from "../log";
+import type { Services } from "../services";
+import { bearer, isPublicPath, tokenMatches } from "./auth";
+import { BodyTooLarge } from "./body";
+import { nativeRoutes } from "./native";
+import { json, ollamaError, text } from "./responses";
+
+/** An error in the shape the route's clients expect: OpenAI's envelope on /v1, Ollama's elsewhere. */
+export function errorFor(path: string, status: number, message: string): Response {
+  if (path.startsWith("/v1/")) {
+    const type = status === 400 ? "invalid_request_error" : status === 404 ? "not_found_error" : "api_error";
+    return json({ error: { message, type, param: null, code: null } }, status);
+  }
+  return ollamaError(status, message);
+}
+
+const pathOf = (request: Request) => new URL(request.url).pathname;
+
+export function createApp(svc: Services) {
+  const { config } = svc;
+  const app = new Elysia()
+    .onRequest(({ request }) => {
+      const path = pathOf(request);
+      const declared = Number(request.headers.get("content-length") ?? "0");
+      if (declared > config.maxBodyBytes) {
+        return errorFor(path, 413, `request body too large (limit ${config.maxBodyBytes} bytes)`);
+      }
+      if (config.token && !isPublicPath(path) && !tokenMatches(bearer(request), config.token)) {
+        return errorFor(path, 401, "unauthorized: a valid bearer token is required");
+      }
+    })
+    .onError(({ code, error, request }) => {
+      const path = pathOf(request);
+      if (code === "NOT_FOUND") return notFound(app, request.method, path);
+      if (error instanceof BodyTooLarge) return errorFor(path, 413, error.message);
+      if (code === "PARSE") return errorFor(path, 400, `invalid request body: ${(error as Error).message}`);
+      if (code === "VALIDATION") return errorFor(path, 400, validationMessage(error));
+      log.error({ path, err: (error as Error)?.message, stack: (error as Error)?.stack }, "unhandled error");
+      return errorFor(path, 500, "internal error");
+    })
+    .use(nativeRoutes(svc));
+  return app;
+}
+
+/** gin's answers: 405 when the path exists for another method, else 404, both as plain text. */
+function notFound(app: Elysia<any, any, any, any, any, any, any>, method: string, path: string): Response {
+  const other = app.routes.some((r) => r.path === path && r.method !== method);
+  return other ? text("405 method not allowed", 405) : text("404 page not found", 404);
+}
+
+function validationMessage(error: unknown): string {
+  const e = error as { all?: { path?: string; message?: string; summary?: string }[]; message?: string };
+  const first = e.all?.[0];
+  if (first) {
+    const field = (first.path ?? "").replace(/^\//, "").replace(/\//g, ".") || "body";
+    return `invalid field '${field}': ${first.summary ?? first.message ?? "invalid value"}`;
+  }
+  return "invalid request";
+}

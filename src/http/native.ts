@@ -1,0 +1,66 @@
+// The native Ollama routes. Chat and generate become sync jobs; embeddings and /api/show are
+// proxied straight to the target; tags, ps and version come from the inventory.
+import { Elysia } from "elysia";
+import { drainKey } from "../ollama/names";
+import { requestKind } from "../queue/requests";
+import type { Services } from "../services";
+import { decodeJSON, readBody } from "./body";
+import { parsePriority, RequestError, validateInference } from "./ollama-validate";
+import { answerSyncJob } from "./passthrough";
+import { proxy } from "./proxy";
+import { json, ollamaError, text } from "./responses";
+
+type Endpoint = "/api/chat" | "/api/generate";
+
+export function nativeRoutes(svc: Services) {
+  const { inventory, queue, config } = svc;
+
+  async function inference(endpoint: Endpoint, request: Request): Promise<Response> {
+    const decoded = decodeJSON(await readBody(request, config.maxBodyBytes));
+    if (!decoded.ok) return ollamaError(400, decoded.error);
+    let body: Record<string, unknown>;
+    let priority: number;
+    try {
+      body = validateInference(endpoint, decoded.value);
+      priority = parsePriority(request.headers.get("x-foreman-priority"));
+    } catch (err) {
+      if (err instanceof RequestError) return ollamaError(err.status, err.message);
+      throw err;
+    }
+    const model = body.model as string;
+    // With no inventory yet (target never reached) the job is accepted and waits for the target.
+    if (inventory.known && !(await inventory.ensureKnown(model))) {
+      return ollamaError(404, `model '${model}' not found`);
+    }
+    const job = queue.submit({
+      origin: "sync", endpoint, model, modelKey: drainKey(model, body.options), request: body,
+      priority, maxAttempts: config.maxAttempts,
+    });
+    const sub = queue.hub.subscribe(job.id);
+    const stream = body.stream !== false && requestKind(endpoint, body) === "work";
+    return answerSyncJob({ queue, request, job, sub, stream });
+  }
+
+  /** Inventory answers refresh first (single-flight), falling back to the last good copy. */
+  async function fromInventory<T>(pick: () => T): Promise<Response> {
+    await inventory.refresh();
+    if (!inventory.known) return ollamaError(502, `ollama target unreachable: ${inventory.lastError ?? "no answer"}`);
+    return json(pick());
+  }
+
+  const running = () => text("Ollama is running");
+  return new Elysia()
+    .get("/", running)
+    .head("/", running)
+    .get("/healthz", () => json({ status: "ok", degraded: inventory.degraded }))
+    .get("/api/version", () => fromInventory(() => ({ version: inventory.version })))
+    .head("/api/version", () => fromInventory(() => ({ version: inventory.version })))
+    .get("/api/tags", () => fromInventory(() => ({ models: inventory.tags })))
+    .head("/api/tags", () => fromInventory(() => ({ models: inventory.tags })))
+    .get("/api/ps", () => fromInventory(() => ({ models: inventory.ps })))
+    .post("/api/chat", ({ request }) => inference("/api/chat", request), { parse: "none" })
+    .post("/api/generate", ({ request }) => inference("/api/generate", request), { parse: "none" })
+    .post("/api/show", ({ request }) => proxy(svc, request, "/api/show"), { parse: "none" })
+    .post("/api/embed", ({ request }) => proxy(svc, request, "/api/embed"), { parse: "none" })
+    .post("/api/embeddings", ({ request }) => proxy(svc, request, "/api/embeddings"), { parse: "none" });
+}

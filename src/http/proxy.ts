@@ -1,0 +1,26 @@
+// Straight-through proxying for routes that are not queued (embeddings, /api/show): the body goes
+// to the target as-is and the answer, streamed or not, comes back with its status.
+import { describeFetchError, TargetConnectionError } from "../ollama/client";
+import type { Services } from "../services";
+import { readBody } from "./body";
+import { ollamaError } from "./responses";
+
+const PASSED_HEADERS = ["content-type"];
+
+export async function proxy(svc: Services, request: Request, path: string, method = "POST"): Promise<Response> {
+  const body = await readBody(request, svc.config.maxBodyBytes);
+  let res: Response;
+  try {
+    res = await svc.client.send(path, { method, rawBody: body, signal: request.signal });
+  } catch (err) {
+    if (!(err instanceof TargetConnectionError)) throw err;
+    svc.inventory.markDown(describeFetchError(err));
+    return ollamaError(502, `ollama target unreachable: ${describeFetchError(err)}`);
+  }
+  const headers = new Headers();
+  for (const h of PASSED_HEADERS) {
+    const v = res.headers.get(h);
+    if (v) headers.set(h, v);
+  }
+  return new Response(res.body, { status: res.status, headers });
+}

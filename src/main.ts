@@ -1,0 +1,60 @@
+#!/usr/bin/env bun
+// Entry point: `foreman [serve]` runs the daemon; other subcommands are client commands.
+import { ConfigError, loadConfig } from "./config";
+import { log } from "./log";
+import { startForeman } from "./server";
+import { COMMIT, VERSION } from "./version";
+
+const USAGE = `foreman ${VERSION}: a queue in front of one Ollama server
+
+usage:
+  foreman [serve]      run the daemon (configured by FOREMAN_* environment variables)
+  foreman version      print version and commit
+  foreman help         this text
+`;
+
+async function serve(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`foreman: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const running = await startForeman(config);
+  let signals = 0;
+  const stop = async (signal: string) => {
+    if (++signals > 1) process.exit(130); // a second Ctrl-C means now
+    log.info({ signal }, "signal received");
+    await running.shutdown();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd = "serve"] = argv;
+  switch (cmd) {
+    case "serve":
+      return serve();
+    case "version":
+    case "--version":
+    case "-v":
+      console.log(`foreman ${VERSION} (${COMMIT})`);
+      return;
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return;
+    default:
+      process.stderr.write(`foreman: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
+      process.exit(2);
+  }
+}
+
+await main(process.argv.slice(2));

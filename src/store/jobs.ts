@@ -1,0 +1,181 @@
+// The job table: every state change is one committed statement, guarded by the state it moves
+// from (BullMQ-style atomic transitions), so two actors can never both win the same change.
+import type { Database, Statement } from "bun:sqlite";
+import { ulid } from "ulid";
+
+export type JobState = "queued" | "loading" | "working" | "done" | "failed" | "cancelled";
+export type JobOrigin = "sync" | "async";
+export const TERMINAL: readonly JobState[] = ["done", "failed", "cancelled"];
+export const ACTIVE: readonly JobState[] = ["loading", "working"];
+
+export interface JobRow {
+  id: string;
+  origin: JobOrigin;
+  endpoint: string;
+  model: string;
+  model_key: string;
+  priority: number;
+  request: string;
+  state: JobState;
+  attempt: number;
+  max_attempts: number;
+  not_before: number;
+  result: string | null;
+  error: string | null;
+  error_status: number | null;
+  webhook_url: string | null;
+  metadata: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  load_ms: number | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface NewJob {
+  origin: JobOrigin;
+  endpoint: string;
+  model: string;
+  modelKey: string;
+  request: unknown;
+  priority?: number;
+  maxAttempts: number;
+  webhookUrl?: string | null;
+  metadata?: unknown;
+  idempotencyKey?: string | null;
+  requestHash?: string | null;
+}
+
+/** Fields a transition may set besides the state. */
+export type JobPatch = Partial<Pick<JobRow,
+  "attempt" | "not_before" | "result" | "error" | "error_status" | "load_ms" | "started_at" | "finished_at">>;
+
+export interface QueuedHead { id: string; model_key: string; priority: number; created_at: number }
+
+export class JobStore {
+  private readonly q: Record<string, Statement>;
+
+  constructor(readonly db: Database) {
+    const head = "SELECT id, model_key, priority, created_at FROM jobs";
+    this.q = {
+      get: db.query("SELECT * FROM jobs WHERE id = ?"),
+      oldest: db.query(`${head} WHERE state = 'queued' AND not_before <= ? ORDER BY id LIMIT 1`),
+      topPriority: db.query(`${head} WHERE state = 'queued' AND not_before <= ? ORDER BY priority DESC, id LIMIT 1`),
+      oldestAt: db.query(`${head} WHERE state = 'queued' AND not_before <= ? AND priority = ? ORDER BY priority DESC, id LIMIT 1`),
+      oldestFor: db.query(`${head} WHERE state = 'queued' AND not_before <= ? AND model_key = ? AND priority = ? ORDER BY model_key, priority DESC, id LIMIT 1`),
+      nextDue: db.query("SELECT MIN(not_before) AS t FROM jobs WHERE state = 'queued'"),
+      countQueued: db.query("SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'"),
+      putArtifact: db.query(
+        `INSERT INTO artifacts (job_id, name, content_type, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(job_id, name) DO UPDATE SET content_type = excluded.content_type, size = excluded.size,
+         data = excluded.data, created_at = excluded.created_at`),
+    };
+  }
+
+  insert(spec: NewJob, now = Date.now()): JobRow {
+    return this.db.query(
+      `INSERT INTO jobs (id, origin, endpoint, model, model_key, priority, request, state, attempt, max_attempts,
+        not_before, webhook_url, metadata, idempotency_key, request_hash, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(
+      ulid(now), spec.origin, spec.endpoint, spec.model, spec.modelKey, spec.priority ?? 0,
+      JSON.stringify(spec.request), spec.maxAttempts, now, spec.webhookUrl ?? null,
+      spec.metadata === undefined ? null : JSON.stringify(spec.metadata),
+      spec.idempotencyKey ?? null, spec.requestHash ?? null, now, now,
+    ) as JobRow;
+  }
+
+  get(id: string): JobRow | null {
+    return (this.q.get.get(id) as JobRow | null) ?? null;
+  }
+
+  /**
+   * Moves a job to `to` only if it is currently in one of `from`; returns the new row, or null
+   * when the job was not in an allowed state (someone else moved it first).
+   */
+  transition(id: string, from: readonly JobState[], to: JobState, patch: JobPatch = {}, now = Date.now()): JobRow | null {
+    const sets = ["state = ?", "updated_at = ?"];
+    const args: (string | number | null)[] = [to, now];
+    for (const [k, v] of Object.entries(patch)) {
+      sets.push(`${k} = ?`);
+      args.push(v as string | number | null);
+    }
+    if (TERMINAL.includes(to) && patch.finished_at === undefined) {
+      sets.push("finished_at = ?");
+      args.push(now);
+    }
+    const marks = from.map(() => "?").join(", ");
+    return (this.db.query(`UPDATE jobs SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks}) RETURNING *`)
+      .get(...args, id, ...from) as JobRow | null) ?? null;
+  }
+
+  /** Claims a queued job for the worker: one guarded UPDATE, so a job is claimed at most once. */
+  claim(id: string, to: "loading" | "working", now = Date.now()): JobRow | null {
+    return (this.db.query(
+      `UPDATE jobs SET state = ?, attempt = attempt + 1, started_at = COALESCE(started_at, ?), updated_at = ?
+       WHERE id = ? AND state = 'queued' RETURNING *`,
+    ).get(to, now, now, id) as JobRow | null) ?? null;
+  }
+
+  /** Completes a job and stores its result artifact in one transaction. */
+  complete(id: string, result: string, now = Date.now()): JobRow | null {
+    return this.db.transaction(() => {
+      const row = this.transition(id, ACTIVE, "done", { result }, now);
+      if (row) this.putArtifact(id, "completion", "application/json", Buffer.from(result), now);
+      return row;
+    })();
+  }
+
+  putArtifact(jobId: string, name: string, contentType: string, data: Uint8Array, now = Date.now()): void {
+    this.q.putArtifact.run(jobId, name, contentType, data.byteLength, data, now);
+  }
+
+  // --- the queue view used by the scheduling policy ---
+  oldestQueued(now: number): QueuedHead | null {
+    return (this.q.oldest.get(now) as QueuedHead | null) ?? null;
+  }
+  topPriorityQueued(now: number): QueuedHead | null {
+    return (this.q.topPriority.get(now) as QueuedHead | null) ?? null;
+  }
+  oldestQueuedAt(priority: number, now: number): QueuedHead | null {
+    return (this.q.oldestAt.get(now, priority) as QueuedHead | null) ?? null;
+  }
+  oldestQueuedFor(modelKey: string, priority: number, now: number): QueuedHead | null {
+    return (this.q.oldestFor.get(now, modelKey, priority) as QueuedHead | null) ?? null;
+  }
+  /** Earliest not_before among queued jobs (when a deferred retry becomes due). */
+  nextDueAt(): number | null {
+    return (this.q.nextDue.get() as { t: number | null }).t;
+  }
+  countQueued(): number {
+    return (this.q.countQueued.get() as { n: number }).n;
+  }
+
+  /**
+   * Start-up recovery. Sync callers died with the old process, so their unfinished jobs are
+   * cancelled; async jobs interrupted mid-run go back to the queue (the attempt already counted).
+   */
+  recover(now = Date.now()): { cancelled: number; requeued: number } {
+    return this.db.transaction(() => {
+      const cancelled = this.db.query(
+        `UPDATE jobs SET state = 'cancelled', error = 'foreman restarted before this request finished',
+         error_status = 499, updated_at = ?, finished_at = ?
+         WHERE origin = 'sync' AND state IN ('queued', 'loading', 'working')`,
+      ).run(now, now).changes;
+      const requeued = this.db.query(
+        `UPDATE jobs SET state = 'queued', not_before = ?, updated_at = ?
+         WHERE origin = 'async' AND state IN ('loading', 'working')`,
+      ).run(now, now).changes;
+      return { cancelled, requeued };
+    })();
+  }
+
+  /** Deletes finished jobs (and, by cascade, their artifacts) that finished before `cutoff`. */
+  prune(cutoff: number): number {
+    return this.db.query(
+      "DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND state IN ('done', 'failed', 'cancelled')",
+    ).run(cutoff).changes;
+  }
+}
