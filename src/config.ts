@@ -18,6 +18,11 @@ export interface Config {
   shutdownGraceMs: number;
   keepAlive: string | number;
   maxWaitMs: number;
+  publicUrl: string;
+  webhookSecret: string;
+  webhookTimeoutMs: number;
+  webhookMaxAttempts: number;
+  webhookBackoffMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -93,6 +98,11 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: durationVar(env, "FOREMAN_SHUTDOWN_GRACE", "30s"),
     keepAlive: keepAliveVar(env),
     maxWaitMs: durationVar(env, "FOREMAN_MAX_WAIT", "10m"),
+    publicUrl: urlVar(env, "FOREMAN_PUBLIC_URL", localUrl(host, port)),
+    webhookSecret: env.FOREMAN_WEBHOOK_SECRET ?? "",
+    webhookTimeoutMs: durationVar(env, "FOREMAN_WEBHOOK_TIMEOUT", "10s"),
+    webhookMaxAttempts: intVar(env, "FOREMAN_WEBHOOK_MAX_ATTEMPTS", 8, 1),
+    webhookBackoffMs: durationVar(env, "FOREMAN_WEBHOOK_BACKOFF", "5s"),
   };
 }
 
@@ -102,7 +112,14 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     ...c,
     token: c.token ? "(set)" : "(none)",
     ollamaToken: c.ollamaToken ? "(set)" : "(none)",
+    webhookSecret: c.webhookSecret ? "(set)" : "(none)",
   };
+}
+
+/** The URL this machine reaches foreman at (for links in webhooks when FOREMAN_PUBLIC_URL is unset). */
+export function localUrl(host: string, port: number): string {
+  const h = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return `http://${h}:${port}`;
 }
 
 export function isLoopback(host: string): boolean {

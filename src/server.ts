@@ -1,7 +1,7 @@
 // Wires a running foreman: database, queue, worker, inventory, HTTP server, and their shutdown.
 import type { Server } from "bun";
-import { isLoopback, redactedConfig, type Config } from "./config";
-import { createApp } from "./http/app";
+import { isLoopback, localUrl, redactedConfig, type Config } from "./config";
+import { createApp, errorFor } from "./http/app";
 import { log } from "./log";
 import { OllamaClient } from "./ollama/client";
 import { Inventory } from "./ollama/inventory";
@@ -10,6 +10,8 @@ import { JobQueue } from "./queue/queue";
 import { Worker } from "./queue/worker";
 import type { Services } from "./services";
 import { openDatabase } from "./store/db";
+import { Dispatcher } from "./webhooks/dispatcher";
+import { Outbox } from "./webhooks/outbox";
 import { JobStore } from "./store/jobs";
 import { VERSION } from "./version";
 
@@ -29,18 +31,25 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
   }
   const db = openDatabase(config.dbPath);
   const store = new JobStore(db);
-  const recovered = store.recover();
-  if (recovered.cancelled || recovered.requeued) log.info(recovered, "recovered unfinished jobs from the last run");
 
   const client = new OllamaClient(config.ollamaUrl, config.ollamaToken);
   const inventory = new Inventory(client, config.pollIntervalMs, config.embedModel);
   const hub = new Hub();
   const worker = new Worker({ store, hub, client, inventory, config });
   const queue = new JobQueue(store, hub, worker);
-  const services: Services = { config, db, store, client, inventory, hub, worker, queue };
+  const dispatcher = new Dispatcher(db, {
+    secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs,
+    maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs,
+  });
+  new Outbox(db, store, config.publicUrl, () => dispatcher.wake());
+  const services: Services = { config, db, store, client, inventory, hub, worker, queue, dispatcher };
+
+  const recovered = store.recover();
+  if (recovered.cancelled || recovered.requeued) log.info(recovered, "recovered unfinished jobs from the last run");
 
   await inventory.start();
   worker.start();
+  dispatcher.start();
   const prune = () => {
     const n = store.prune(Date.now() - config.jobTtlMs);
     if (n) log.info({ pruned: n }, "pruned finished jobs past FOREMAN_JOB_TTL");
@@ -49,6 +58,7 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
   const pruneTimer = setInterval(prune, Math.min(PRUNE_EVERY_MS, Math.max(1000, config.jobTtlMs / 4)));
 
   const app = createApp(services);
+  let draining = false;
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -57,20 +67,27 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
     // Above our own limit, so ours (with a JSON body) answers first.
     maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
     async fetch(request) {
+      if (draining) return errorFor(new URL(request.url).pathname, 503, "foreman is shutting down");
       const res = await app.handle(request);
       res.headers.set("x-foreman-version", VERSION);
       return res;
     },
   });
-  const url = `http://${isLoopback(config.host) || config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${server.port}`;
+  const url = localUrl(config.host, server.port!);
   log.info({ url, target: config.ollamaUrl, degraded: inventory.degraded }, "foreman listening");
 
   let stopping: Promise<void> | null = null;
   const shutdown = () => (stopping ??= (async () => {
     log.info({ grace_ms: config.shutdownGraceMs }, "shutting down: no new requests; finishing the running job");
+    draining = true;
+    void server.stop(false);
     clearInterval(pruneTimer);
-    inventory.stop();
+    // Callers still waiting in the queue get a clear answer now rather than a dropped connection.
+    queue.cancelWaitingSync("foreman shut down before this request started");
     await worker.stop(config.shutdownGraceMs);
+    inventory.stop();
+    await dispatcher.stop();
+    await Bun.sleep(50); // let the last responses flush
     await server.stop(true);
     db.close();
     log.info("foreman stopped");

@@ -7,6 +7,7 @@ import type { Hub } from "./queue/hub";
 import type { JobQueue } from "./queue/queue";
 import type { Worker } from "./queue/worker";
 import type { JobStore } from "./store/jobs";
+import type { Dispatcher } from "./webhooks/dispatcher";
 
 export interface Services {
   config: Config;
@@ -17,4 +18,5 @@ export interface Services {
   hub: Hub;
   worker: Worker;
   queue: JobQueue;
+  dispatcher: Dispatcher;
 }

@@ -4,6 +4,7 @@ import { log } from "../log";
 import type { Services } from "../services";
 import { bearer, isPublicPath, tokenMatches } from "./auth";
 import { BodyTooLarge } from "./body";
+import { jobRoutes } from "./jobs";
 import { nativeRoutes } from "./native";
 import { json, ollamaError, text } from "./responses";
 
@@ -35,12 +36,13 @@ export function createApp(svc: Services) {
       const path = pathOf(request);
       if (code === "NOT_FOUND") return notFound(app, request.method, path);
       if (error instanceof BodyTooLarge) return errorFor(path, 413, error.message);
-      if (code === "PARSE") return errorFor(path, 400, `invalid request body: ${(error as Error).message}`);
+      if (code === "PARSE") return errorFor(path, 400, "invalid JSON in request body");
       if (code === "VALIDATION") return errorFor(path, 400, validationMessage(error));
       log.error({ path, err: (error as Error)?.message, stack: (error as Error)?.stack }, "unhandled error");
       return errorFor(path, 500, "internal error");
     })
-    .use(nativeRoutes(svc));
+    .use(nativeRoutes(svc))
+    .use(jobRoutes(svc));
   return app;
 }
 
@@ -51,10 +53,10 @@ function notFound(app: Elysia<any, any, any, any, any, any, any>, method: string
 }
 
 function validationMessage(error: unknown): string {
-  const e = error as { all?: { path?: string; message?: string; summary?: string }[]; message?: string };
+  const e = error as { type?: string; all?: { path?: string; message?: string; summary?: string }[]; message?: string };
   const first = e.all?.[0];
   if (first) {
-    const field = (first.path ?? "").replace(/^\//, "").replace(/\//g, ".") || "body";
+    const field = (first.path ?? "").replace(/^\//, "").replace(/\//g, ".") || e.type || "body";
     return `invalid field '${field}': ${first.summary ?? first.message ?? "invalid value"}`;
   }
   return "invalid request";

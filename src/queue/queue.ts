@@ -48,4 +48,17 @@ export class JobQueue {
     await Bun.sleep(5);
     return this.cancel(id, error);
   }
+
+  /** Cancels every queued sync job (their callers are about to lose the connection). */
+  cancelWaitingSync(error: string): number {
+    let n = 0;
+    for (const id of this.store.queuedIds("sync")) {
+      const row = this.store.transition(id, ["queued"], "cancelled", { error, error_status: 503 });
+      if (row) {
+        n++;
+        this.hub.emit(id, { type: "state", job: row });
+      }
+    }
+    return n;
+  }
 }

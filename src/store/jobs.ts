@@ -1,7 +1,10 @@
 // The job table: every state change is one committed statement, guarded by the state it moves
 // from (BullMQ-style atomic transitions), so two actors can never both win the same change.
 import type { Database, Statement } from "bun:sqlite";
-import { ulid } from "ulid";
+import { monotonicFactory } from "ulid";
+
+// Monotonic: ids made in the same millisecond still sort in creation order.
+const ulid = monotonicFactory();
 
 export type JobState = "queued" | "loading" | "working" | "done" | "failed" | "cancelled";
 export type JobOrigin = "sync" | "async";
@@ -54,13 +57,18 @@ export type JobPatch = Partial<Pick<JobRow,
 
 export interface QueuedHead { id: string; model_key: string; priority: number; created_at: number }
 
+/** Runs inside the transaction of every job change (the webhook outbox writes its event here). */
+export type ChangeHook = (job: JobRow, previous: JobState | null) => void;
+
 export class JobStore {
   private readonly q: Record<string, Statement>;
+  private readonly hooks: ChangeHook[] = [];
 
   constructor(readonly db: Database) {
     const head = "SELECT id, model_key, priority, created_at FROM jobs";
     this.q = {
       get: db.query("SELECT * FROM jobs WHERE id = ?"),
+      state: db.query("SELECT state FROM jobs WHERE id = ?"),
       oldest: db.query(`${head} WHERE state = 'queued' AND not_before <= ? ORDER BY id LIMIT 1`),
       topPriority: db.query(`${head} WHERE state = 'queued' AND not_before <= ? ORDER BY priority DESC, id LIMIT 1`),
       oldestAt: db.query(`${head} WHERE state = 'queued' AND not_before <= ? AND priority = ? ORDER BY priority DESC, id LIMIT 1`),
@@ -74,8 +82,17 @@ export class JobStore {
     };
   }
 
+  onChange(hook: ChangeHook): void {
+    this.hooks.push(hook);
+  }
+
+  private changed(row: JobRow | null, previous: JobState | null): JobRow | null {
+    if (row) for (const hook of this.hooks) hook(row, previous);
+    return row;
+  }
+
   insert(spec: NewJob, now = Date.now()): JobRow {
-    return this.db.query(
+    return this.db.transaction(() => this.changed(this.db.query(
       `INSERT INTO jobs (id, origin, endpoint, model, model_key, priority, request, state, attempt, max_attempts,
         not_before, webhook_url, metadata, idempotency_key, request_hash, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
@@ -84,7 +101,33 @@ export class JobStore {
       JSON.stringify(spec.request), spec.maxAttempts, now, spec.webhookUrl ?? null,
       spec.metadata === undefined ? null : JSON.stringify(spec.metadata),
       spec.idempotencyKey ?? null, spec.requestHash ?? null, now, now,
-    ) as JobRow;
+    ) as JobRow, null)!)();
+  }
+
+  /** Newest first, keyset-paginated by id (`before`). */
+  list(f: { states?: JobState[]; modelKey?: string; origin?: JobOrigin; before?: string; limit: number }): JobRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (f.before) { where.push("id < ?"); args.push(f.before); }
+    if (f.states?.length) { where.push(`state IN (${f.states.map(() => "?").join(", ")})`); args.push(...f.states); }
+    if (f.modelKey) { where.push("(model_key = ? OR model_key LIKE ?)"); args.push(f.modelKey, `${f.modelKey}|%`); }
+    if (f.origin) { where.push("origin = ?"); args.push(f.origin); }
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return this.db.query(sql).all(...args, f.limit) as JobRow[];
+  }
+
+  artifacts(jobId: string): { name: string; content_type: string; size: number }[] {
+    return this.db.query("SELECT name, content_type, size FROM artifacts WHERE job_id = ? ORDER BY name").all(jobId) as
+      { name: string; content_type: string; size: number }[];
+  }
+
+  artifact(jobId: string, name: string): { content_type: string; data: Uint8Array } | null {
+    return (this.db.query("SELECT content_type, data FROM artifacts WHERE job_id = ? AND name = ?").get(jobId, name) as
+      { content_type: string; data: Uint8Array } | null) ?? null;
+  }
+
+  byIdempotencyKey(key: string): JobRow | null {
+    return (this.db.query("SELECT * FROM jobs WHERE idempotency_key = ?").get(key) as JobRow | null) ?? null;
   }
 
   get(id: string): JobRow | null {
@@ -106,25 +149,30 @@ export class JobStore {
       sets.push("finished_at = ?");
       args.push(now);
     }
-    const marks = from.map(() => "?").join(", ");
-    return (this.db.query(`UPDATE jobs SET ${sets.join(", ")} WHERE id = ? AND state IN (${marks}) RETURNING *`)
-      .get(...args, id, ...from) as JobRow | null) ?? null;
+    return this.db.transaction(() => {
+      const prev = (this.q.state.get(id) as { state: JobState } | null)?.state;
+      if (!prev || !from.includes(prev)) return null;
+      const row = this.db.query(`UPDATE jobs SET ${sets.join(", ")} WHERE id = ? RETURNING *`).get(...args, id) as JobRow;
+      return this.changed(row, prev);
+    })();
   }
 
   /** Claims a queued job for the worker: one guarded UPDATE, so a job is claimed at most once. */
   claim(id: string, to: "loading" | "working", now = Date.now()): JobRow | null {
-    return (this.db.query(
+    return this.db.transaction(() => this.changed((this.db.query(
       `UPDATE jobs SET state = ?, attempt = attempt + 1, started_at = COALESCE(started_at, ?), updated_at = ?
        WHERE id = ? AND state = 'queued' RETURNING *`,
-    ).get(to, now, now, id) as JobRow | null) ?? null;
+    ).get(to, now, now, id) as JobRow | null) ?? null, "queued"))();
   }
 
   /** Completes a job and stores its result artifact in one transaction. */
   complete(id: string, result: string, now = Date.now()): JobRow | null {
     return this.db.transaction(() => {
-      const row = this.transition(id, ACTIVE, "done", { result }, now);
-      if (row) this.putArtifact(id, "completion", "application/json", Buffer.from(result), now);
-      return row;
+      const state = (this.q.state.get(id) as { state: JobState } | null)?.state;
+      if (!state || !ACTIVE.includes(state)) return null;
+      // The artifact first, so the 'done' event written by the change hooks can list it.
+      this.putArtifact(id, "completion", "application/json", Buffer.from(result), now);
+      return this.transition(id, ACTIVE, "done", { result }, now);
     })();
   }
 
@@ -149,6 +197,10 @@ export class JobStore {
   nextDueAt(): number | null {
     return (this.q.nextDue.get() as { t: number | null }).t;
   }
+  queuedIds(origin: JobOrigin): string[] {
+    return (this.db.query("SELECT id FROM jobs WHERE state = 'queued' AND origin = ? ORDER BY id").all(origin) as { id: string }[])
+      .map((r) => r.id);
+  }
   countQueued(): number {
     return (this.q.countQueued.get() as { n: number }).n;
   }
@@ -159,23 +211,32 @@ export class JobStore {
    */
   recover(now = Date.now()): { cancelled: number; requeued: number } {
     return this.db.transaction(() => {
-      const cancelled = this.db.query(
-        `UPDATE jobs SET state = 'cancelled', error = 'foreman restarted before this request finished',
-         error_status = 499, updated_at = ?, finished_at = ?
-         WHERE origin = 'sync' AND state IN ('queued', 'loading', 'working')`,
-      ).run(now, now).changes;
-      const requeued = this.db.query(
-        `UPDATE jobs SET state = 'queued', not_before = ?, updated_at = ?
-         WHERE origin = 'async' AND state IN ('loading', 'working')`,
-      ).run(now, now).changes;
+      const unfinished = this.db.query(
+        "SELECT id, origin, state FROM jobs WHERE state IN ('queued', 'loading', 'working')",
+      ).all() as Pick<JobRow, "id" | "origin" | "state">[];
+      let cancelled = 0;
+      let requeued = 0;
+      for (const j of unfinished) {
+        if (j.origin === "sync") {
+          this.transition(j.id, [j.state], "cancelled",
+            { error: "foreman restarted before this request finished", error_status: 499 }, now);
+          cancelled++;
+        } else if (j.state !== "queued") {
+          this.transition(j.id, [j.state], "queued", { not_before: now }, now);
+          requeued++;
+        }
+      }
       return { cancelled, requeued };
     })();
   }
 
   /** Deletes finished jobs (and, by cascade, their artifacts) that finished before `cutoff`. */
   prune(cutoff: number): number {
-    return this.db.query(
-      "DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND state IN ('done', 'failed', 'cancelled')",
-    ).run(cutoff).changes;
+    return this.db.transaction(() => {
+      const expired = "SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND state IN ('done', 'failed', 'cancelled')";
+      // Pending webhook events outlive their job until their retries are exhausted.
+      this.db.query(`DELETE FROM webhook_events WHERE status != 'pending' AND job_id IN (${expired})`).run(cutoff);
+      return this.db.query(`DELETE FROM jobs WHERE id IN (${expired})`).run(cutoff).changes;
+    })();
   }
 }

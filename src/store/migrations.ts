@@ -47,4 +47,24 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (job_id, name)
   );
   `,
+  `
+  -- The webhook outbox: one row per event, written in the same transaction as the job state change
+  -- it announces, so a crash can neither lose nor reorder it.
+  CREATE TABLE webhook_events (
+    id              TEXT PRIMARY KEY,          -- 'msg_' + ULID: the webhook-id, stable across retries
+    job_id          TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    state           TEXT NOT NULL,             -- the job state this event announces
+    payload         TEXT NOT NULL,             -- the exact body to POST
+    status          TEXT NOT NULL DEFAULT 'pending', -- pending | delivered | failed | dropped
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_status     INTEGER,
+    last_error      TEXT,
+    delivered_at    INTEGER,
+    created_at      INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_events_job     ON webhook_events(job_id, id);
+  CREATE INDEX webhook_events_pending ON webhook_events(next_attempt_at) WHERE status = 'pending';
+  `,
 ];

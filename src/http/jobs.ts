@@ -1,0 +1,110 @@
+// The async job API: submit, list, inspect, cancel, follow (SSE), artifacts and webhook deliveries.
+// Request shapes are Elysia `t` schemas, which also generate the OpenAPI document.
+import { Elysia, t } from "elysia";
+import { jobView } from "../jobs/view";
+import { JOB_ENDPOINTS, SubmitError, submitAsyncJob } from "../jobs/submit";
+import { normalizeModel } from "../ollama/names";
+import type { Services } from "../services";
+import type { JobState } from "../store/jobs";
+import { artifactUrl } from "../webhooks/outbox";
+import { jobEvents } from "./job-events";
+import { json, ollamaError } from "./responses";
+
+const ULID = "^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$";
+const STATES: JobState[] = ["queued", "loading", "working", "done", "failed", "cancelled"];
+const Id = t.Object({ id: t.String({ pattern: ULID, description: "job id (ULID)" }) });
+const ErrorBody = t.Object({ error: t.String() });
+
+const SubmitSchema = t.Object({
+  endpoint: t.Optional(t.UnionEnum(JOB_ENDPOINTS, { description: "which Ollama endpoint runs the request", default: "/api/chat" })),
+  request: t.Optional(t.Record(t.String(), t.Any(), {
+    description: "exactly the Ollama request body, including model",
+    examples: [{ model: "llama3.2", messages: [{ role: "user", content: "Why is the sky blue?" }] }],
+  })),
+  webhook_url: t.Optional(t.String({ description: "http(s) URL that receives a signed POST on every state change", maxLength: 2048 })),
+  state_webhook_url: t.Optional(t.String({ description: "alias of webhook_url (the original Go foreman's name)", maxLength: 2048 })),
+  priority: t.Optional(t.Integer({ minimum: -100, maximum: 100, default: 0, description: "higher runs first" })),
+  metadata: t.Optional(t.Record(t.String(), t.Any(), { description: "opaque; echoed in the job and its webhooks" })),
+  idempotency_key: t.Optional(t.String({ minLength: 1, maxLength: 255 })),
+}, { additionalProperties: true });
+
+const ListQuery = t.Object({
+  state: t.Optional(t.String({ pattern: `^(${STATES.join("|")})(,(${STATES.join("|")}))*$`, description: "comma list of states" })),
+  model: t.Optional(t.String({ maxLength: 512 })),
+  origin: t.Optional(t.String({ pattern: "^(sync|async)$", description: "sync (passthrough callers) or async (/jobs)" })),
+  limit: t.Optional(t.String({ pattern: "^[0-9]{1,6}$", description: "page size, 1 to 500 (default 50)" })),
+  before: t.Optional(t.String({ pattern: ULID, description: "cursor: the `next` of the previous page" })),
+});
+
+const detail = (summary: string, description?: string) =>
+  ({ tags: ["jobs"], summary, description, security: [{ bearerAuth: [] }] });
+
+export function jobRoutes(svc: Services) {
+  const { store, queue, config } = svc;
+  const notFound = (id: string) => ollamaError(404, `job ${id} not found`);
+
+  return new Elysia()
+    .post("/jobs", async ({ body, request }) => {
+      try {
+        const { job, created } = await submitAsyncJob(svc, body, request.headers.get("idempotency-key"));
+        return json(jobView(job), created ? 202 : 200, { location: `/jobs/${job.id}` });
+      } catch (err) {
+        if (err instanceof SubmitError) return ollamaError(err.status, err.message);
+        throw err;
+      }
+    }, {
+      parse: "json",
+      body: SubmitSchema,
+      detail: detail("Submit a job", "Queues an Ollama chat/generate request. Answers 202 with the job; "
+        + "with an Idempotency-Key already used for the same body, 200 with the existing job (409 for a different body)."),
+      response: { 200: t.Any(), 202: t.Any(), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody },
+    })
+    .get("/jobs", ({ query }) => {
+      const limit = Number(query.limit ?? 50);
+      if (limit < 1 || limit > 500) return ollamaError(400, "invalid field 'limit': must be from 1 to 500");
+      const rows = store.list({
+        states: query.state?.split(",") as JobState[] | undefined,
+        modelKey: query.model ? normalizeModel(query.model) : undefined,
+        origin: query.origin as "sync" | "async" | undefined, before: query.before?.toUpperCase(), limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      return json({ jobs: page.map((r) => jobView(r, false)), next: rows.length > limit ? page[page.length - 1].id : null });
+    }, { query: ListQuery, detail: detail("List jobs", "Newest first; pass `next` as `before` for the next page.") })
+    .get("/jobs/:id", ({ params }) => {
+      const row = store.get(params.id.toUpperCase());
+      return row ? json(jobView(row)) : notFound(params.id);
+    }, { params: Id, detail: detail("Get a job", "With the complete non-stream result once done.") })
+    .delete("/jobs/:id", async ({ params }) => {
+      const out = await queue.cancel(params.id.toUpperCase(), "cancelled by request");
+      if (out.ok) return json(jobView(out.job));
+      if (out.reason === "not_found") return notFound(params.id);
+      return ollamaError(409, `job ${params.id} already ${out.job!.state}`);
+    }, { params: Id, detail: detail("Cancel a job", "Queued: cancelled at once. Running: the Ollama request is aborted. Finished: 409.") })
+    .get("/jobs/:id/events", ({ params, request }) => {
+      const id = params.id.toUpperCase();
+      return store.get(id) ? jobEvents(svc, id, request) : notFound(params.id);
+    }, { params: Id, detail: detail("Follow a job (Server-Sent Events)",
+      "`event: state` with the job JSON on every change (the current state first), `event: chunk` with each Ollama chunk while working; ends after the terminal state.") })
+    .get("/jobs/:id/artifacts", ({ params }) => {
+      const id = params.id.toUpperCase();
+      if (!store.get(id)) return notFound(params.id);
+      return json(store.artifacts(id).map((a) => ({ ...a, url: artifactUrl(config.publicUrl, id, a.name) })));
+    }, { params: Id, detail: detail("List a job's artifacts") })
+    .get("/jobs/:id/artifacts/:name", ({ params }) => {
+      const a = store.artifact(params.id.toUpperCase(), params.name);
+      if (!a) return ollamaError(404, `artifact ${params.name} of job ${params.id} not found`);
+      return new Response(a.data, { headers: { "content-type": a.content_type } });
+    }, {
+      params: t.Object({ id: t.String({ pattern: ULID }), name: t.String({ minLength: 1, maxLength: 255 }) }),
+      detail: detail("Download an artifact"),
+    })
+    .get("/jobs/:id/deliveries", ({ params }) => {
+      const id = params.id.toUpperCase();
+      if (!store.get(id)) return notFound(params.id);
+      return json(svc.dispatcher.deliveries(id).map((e) => ({
+        id: e.id, event: e.state, status: e.status, attempts: e.attempts, last_status: e.last_status,
+        last_error: e.last_error, next_attempt_at: e.status === "pending" ? new Date(e.next_attempt_at).toISOString() : null,
+        delivered_at: e.delivered_at === null ? null : new Date(e.delivered_at).toISOString(),
+      })));
+    }, { params: Id, detail: detail("Webhook deliveries of a job") });
+}

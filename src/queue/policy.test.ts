@@ -1,0 +1,64 @@
+import { describe, expect, test } from "bun:test";
+import type { QueuedHead } from "../store/jobs";
+import { pickNext, type QueueView } from "./policy";
+
+/** An in-memory queue view with the same semantics as the SQL one. */
+function view(jobs: QueuedHead[]): QueueView {
+  const byAge = [...jobs].sort((a, b) => a.id.localeCompare(b.id));
+  const top = () => Math.max(...byAge.map((j) => j.priority));
+  return {
+    oldestQueued: () => byAge[0] ?? null,
+    topPriorityQueued: () => byAge.find((j) => j.priority === top()) ?? null,
+    oldestQueuedAt: (p) => byAge.find((j) => j.priority === p) ?? null,
+    oldestQueuedFor: (k, p) => byAge.find((j) => j.model_key === k && j.priority === p) ?? null,
+  };
+}
+
+const job = (id: string, model: string, created: number, priority = 0): QueuedHead =>
+  ({ id, model_key: model, priority, created_at: created });
+const MIN = 60_000;
+
+describe("pickNext", () => {
+  test("empty queue: nothing", () => {
+    expect(pickNext({ view: view([]), residentKey: "a", now: 0, maxWaitMs: 10 * MIN })).toBeNull();
+  });
+
+  test("drains the resident model before older jobs for other models", () => {
+    const q = view([job("01", "b", 0), job("02", "a", 1), job("03", "a", 2)]);
+    expect(pickNext({ view: q, residentKey: "a", now: 10, maxWaitMs: 10 * MIN })).toEqual(
+      { id: "02", modelKey: "a", reason: "drain" });
+  });
+
+  test("with nothing for the resident model, the oldest job (one swap)", () => {
+    const q = view([job("01", "b", 0), job("02", "c", 1)]);
+    expect(pickNext({ view: q, residentKey: "a", now: 10, maxWaitMs: 10 * MIN })?.id).toBe("01");
+  });
+
+  test("priority beats drain", () => {
+    const q = view([job("01", "a", 0), job("02", "b", 1, 10)]);
+    expect(pickNext({ view: q, residentKey: "a", now: 10, maxWaitMs: 10 * MIN })).toEqual(
+      { id: "02", modelKey: "b", reason: "priority" });
+  });
+
+  test("drain within the top priority level", () => {
+    const q = view([job("01", "b", 0, 5), job("02", "a", 1, 5), job("03", "a", 2, 0)]);
+    expect(pickNext({ view: q, residentKey: "a", now: 10, maxWaitMs: 10 * MIN })?.id).toBe("02");
+  });
+
+  test("ties by age", () => {
+    const q = view([job("02", "b", 5), job("01", "c", 5)]);
+    expect(pickNext({ view: q, residentKey: null, now: 10, maxWaitMs: 10 * MIN })?.id).toBe("01");
+  });
+
+  test("starvation bound forces the swap exactly when maxWait has passed", () => {
+    const q = view([job("01", "b", 0), job("02", "a", 1), job("03", "a", 2)]);
+    const at = (now: number) => pickNext({ view: q, residentKey: "a", now, maxWaitMs: 10 * MIN });
+    expect(at(10 * MIN)?.id).toBe("02"); // waited exactly maxWait: not yet
+    expect(at(10 * MIN + 1)).toEqual({ id: "01", modelKey: "b", reason: "starvation" });
+  });
+
+  test("starvation bound overrides priority too", () => {
+    const q = view([job("01", "b", 0, -5), job("02", "a", 1, 10)]);
+    expect(pickNext({ view: q, residentKey: "a", now: 11 * MIN, maxWaitMs: 10 * MIN })?.id).toBe("01");
+  });
+});

@@ -1,0 +1,95 @@
+// Token, body limits and configuration errors, seen from outside.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
+import { chatBody, foremanCommand, startForeman, type ForemanProc } from "./support/foreman";
+
+let fake: FakeOllama;
+let fm: ForemanProc;
+const TOKEN = "s3cret-token";
+
+beforeAll(async () => {
+  fake = await startFakeOllama();
+  fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_TOKEN: TOKEN, FOREMAN_MAX_BODY: "4KiB" } });
+});
+afterAll(async () => {
+  await fm?.stop();
+  await fake?.stop();
+});
+
+const raw = (path: string, init: RequestInit = {}) => fetch(fm.url + path, init);
+
+describe("bearer token", () => {
+  test("/healthz is public", async () => {
+    expect((await raw("/healthz")).status).toBe(200);
+  });
+
+  for (const [method, path] of [["GET", "/"], ["GET", "/api/tags"], ["GET", "/api/ps"], ["GET", "/api/version"],
+    ["POST", "/api/chat"], ["POST", "/api/generate"], ["POST", "/api/embed"], ["POST", "/api/show"]] as const) {
+    test(`${method} ${path} needs the token`, async () => {
+      const body = method === "POST" ? chatBody("llama3.2", "x") : undefined;
+      const none = await raw(path, { method, body });
+      expect(none.status).toBe(401);
+      expect((await none.json()).error).toContain("unauthorized");
+      const wrong = await raw(path, { method, body, headers: { authorization: "Bearer nope" } });
+      expect(wrong.status).toBe(401);
+      const ok = await raw(path, { method, body, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(ok.status).not.toBe(401);
+    });
+  }
+
+  test("the token never appears in the logs", () => {
+    expect(fm.logs()).not.toContain(TOKEN);
+    expect(fm.logs()).toContain('"token":"(set)"');
+  });
+});
+
+describe("body size limit", () => {
+  test("an oversized body is 413 with a JSON error", async () => {
+    const big = chatBody("llama3.2", "x".repeat(10_000));
+    const res = await fm.fetch("/api/chat", { method: "POST", body: big });
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toContain("too large");
+  });
+
+  test("an oversized chunked body (no Content-Length) is 413 too", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent++ < 10) c.enqueue(chunk);
+        else c.close();
+      },
+    });
+    const res = await fm.fetch("/api/chat", { method: "POST", body: stream });
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toContain("too large");
+  });
+
+  test("a body under the limit is fine", async () => {
+    const res = await fm.fetch("/api/chat", { method: "POST", body: chatBody("llama3.2", "small", { stream: false }) });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("configuration errors", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ FOREMAN_POLL_INTERVAL: "soon" }, /^foreman: FOREMAN_POLL_INTERVAL="soon" is not a valid duration \(use Go syntax/],
+    [{ FOREMAN_ADDR: "nonsense" }, /^foreman: FOREMAN_ADDR="nonsense" is not a valid listen address/],
+    [{ FOREMAN_MAX_ATTEMPTS: "0" }, /^foreman: FOREMAN_MAX_ATTEMPTS="0" is not a valid integer/],
+    [{ FOREMAN_OLLAMA_URL: "ftp://x" }, /^foreman: FOREMAN_OLLAMA_URL="ftp:\/\/x" is not a valid URL/],
+    [{ FOREMAN_MAX_BODY: "lots" }, /^foreman: FOREMAN_MAX_BODY="lots" is not a valid size/],
+  ];
+  for (const [env, message] of cases) {
+    test(`${Object.keys(env)[0]} bad → exit 2 with one clear line`, async () => {
+      const proc = Bun.spawn([...foremanCommand(), "serve"], {
+        env: { PATH: process.env.PATH ?? "", FOREMAN_DB_PATH: "/tmp/never-created.db", ...env },
+        stdout: "pipe", stderr: "pipe",
+      });
+      expect(await proc.exited).toBe(2);
+      const err = await new Response(proc.stderr).text();
+      expect(err.trim().split("\n").length).toBe(1);
+      expect(err).toMatch(message);
+      expect(err).not.toContain("at ");
+    });
+  }
+});
