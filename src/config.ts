@@ -18,6 +18,9 @@ export interface Config {
   shutdownGraceMs: number;
   keepAlive: string | number;
   maxWaitMs: number;
+  maxQueue: number;
+  streamHeartbeatMs: number;
+  unloadOnSwap: boolean;
   publicUrl: string;
   webhookSecret: string;
   webhookTimeoutMs: number;
@@ -45,6 +48,14 @@ function intVar(env: Env, name: string, fallback: number, min: number): number {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a valid integer (use a whole number >= ${min})`);
   }
   return Number(raw);
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a valid boolean (use true or false)`);
 }
 
 function parseAddr(raw: string): { host: string; port: number } {
@@ -98,6 +109,9 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: durationVar(env, "FOREMAN_SHUTDOWN_GRACE", "30s"),
     keepAlive: keepAliveVar(env),
     maxWaitMs: durationVar(env, "FOREMAN_MAX_WAIT", "10m"),
+    maxQueue: intVar(env, "FOREMAN_MAX_QUEUE", 1000, 1),
+    streamHeartbeatMs: durationVar(env, "FOREMAN_STREAM_HEARTBEAT", "20s"),
+    unloadOnSwap: boolVar(env, "FOREMAN_UNLOAD_ON_SWAP", true),
     publicUrl: urlVar(env, "FOREMAN_PUBLIC_URL", localUrl(host, port)),
     webhookSecret: env.FOREMAN_WEBHOOK_SECRET ?? "",
     webhookTimeoutMs: durationVar(env, "FOREMAN_WEBHOOK_TIMEOUT", "10s"),

@@ -10,6 +10,7 @@ const USAGE = `foreman ${VERSION}: a queue in front of one Ollama server
 usage:
   foreman [serve]      run the daemon (configured by FOREMAN_* environment variables)
   foreman version      print version and commit
+  foreman healthcheck  exit 0 if the local daemon answers /healthz (for Docker HEALTHCHECK)
   foreman help         this text
 `;
 
@@ -36,6 +37,16 @@ async function serve(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
+async function healthcheck(): Promise<void> {
+  const port = (process.env.FOREMAN_ADDR ?? ":8080").split(":").pop();
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+    process.exit(res.ok ? 0 : 1);
+  } catch {
+    process.exit(1);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [cmd = "serve"] = argv;
   switch (cmd) {
@@ -46,6 +57,8 @@ async function main(argv: string[]): Promise<void> {
     case "-v":
       console.log(`foreman ${VERSION} (${COMMIT})`);
       return;
+    case "healthcheck":
+      return healthcheck();
     case "help":
     case "--help":
     case "-h":

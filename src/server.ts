@@ -36,7 +36,7 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
   const inventory = new Inventory(client, config.pollIntervalMs, config.embedModel);
   const hub = new Hub();
   const worker = new Worker({ store, hub, client, inventory, config });
-  const queue = new JobQueue(store, hub, worker);
+  const queue = new JobQueue(store, hub, worker, config.maxQueue);
   const dispatcher = new Dispatcher(db, {
     secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs,
     maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs,

@@ -8,6 +8,7 @@ import type { Services } from "../services";
 import type { JobState } from "../store/jobs";
 import { artifactUrl } from "../webhooks/outbox";
 import { jobEvents } from "./job-events";
+import { jobWithPosition, queueStatus } from "../queue/status";
 import { json, ollamaError } from "./responses";
 
 const ULID = "^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$";
@@ -45,6 +46,11 @@ export function jobRoutes(svc: Services) {
 
   return new Elysia()
     .post("/jobs", async ({ body, request }) => {
+      const retryAfter = queue.retryAfter();
+      if (retryAfter !== null) {
+        return ollamaError(503, `queue full: ${config.maxQueue} jobs already waiting (FOREMAN_MAX_QUEUE); retry later`,
+          { "retry-after": String(retryAfter) });
+      }
       try {
         const { job, created } = await submitAsyncJob(svc, body, request.headers.get("idempotency-key"));
         return json(jobView(job), created ? 202 : 200, { location: `/jobs/${job.id}` });
@@ -57,7 +63,7 @@ export function jobRoutes(svc: Services) {
       body: SubmitSchema,
       detail: detail("Submit a job", "Queues an Ollama chat/generate request. Answers 202 with the job; "
         + "with an Idempotency-Key already used for the same body, 200 with the existing job (409 for a different body)."),
-      response: { 200: t.Any(), 202: t.Any(), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody },
+      response: { 200: t.Any(), 202: t.Any(), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 503: ErrorBody },
     })
     .get("/jobs", ({ query }) => {
       const limit = Number(query.limit ?? 50);
@@ -72,7 +78,7 @@ export function jobRoutes(svc: Services) {
     }, { query: ListQuery, detail: detail("List jobs", "Newest first; pass `next` as `before` for the next page.") })
     .get("/jobs/:id", ({ params }) => {
       const row = store.get(params.id.toUpperCase());
-      return row ? json(jobView(row)) : notFound(params.id);
+      return row ? json(jobWithPosition(svc, row)) : notFound(params.id);
     }, { params: Id, detail: detail("Get a job", "With the complete non-stream result once done.") })
     .delete("/jobs/:id", async ({ params }) => {
       const out = await queue.cancel(params.id.toUpperCase(), "cancelled by request");
@@ -97,6 +103,12 @@ export function jobRoutes(svc: Services) {
     }, {
       params: t.Object({ id: t.String({ pattern: ULID }), name: t.String({ minLength: 1, maxLength: 255 }) }),
       detail: detail("Download an artifact"),
+    })
+    .get("/queue", ({ query }) => json(queueStatus(svc, Number(query.next ?? 20))), {
+      query: t.Object({ next: t.Optional(t.String({ pattern: "^[0-9]{1,3}$", description: "how many upcoming jobs to list (max 200)" })) }),
+      detail: { tags: ["queue"], summary: "The queue as the scheduler sees it",
+        description: "Resident models, the running job, queued counts by model and priority, learned load/run times, and the next jobs in the order the scheduler would take them, with ETAs.",
+        security: [{ bearerAuth: [] }] },
     })
     .get("/jobs/:id/deliveries", ({ params }) => {
       const id = params.id.toUpperCase();

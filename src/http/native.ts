@@ -2,6 +2,7 @@
 // proxied straight to the target; tags, ps and version come from the inventory.
 import { Elysia } from "elysia";
 import { drainKey } from "../ollama/names";
+import { QUEUE_FULL_MESSAGE } from "../queue/queue";
 import { requestKind } from "../queue/requests";
 import type { Services } from "../services";
 import { decodeJSON, readBody } from "./body";
@@ -28,6 +29,8 @@ export function nativeRoutes(svc: Services) {
       throw err;
     }
     const model = body.model as string;
+    const retryAfter = queue.retryAfter();
+    if (retryAfter !== null) return ollamaError(503, QUEUE_FULL_MESSAGE, { "retry-after": String(retryAfter) });
     // With no inventory yet (target never reached) the job is accepted and waits for the target.
     if (inventory.known && !(await inventory.ensureKnown(model))) {
       return ollamaError(404, `model '${model}' not found`);
@@ -38,7 +41,7 @@ export function nativeRoutes(svc: Services) {
     });
     const sub = queue.hub.subscribe(job.id);
     const stream = body.stream !== false && requestKind(endpoint, body) === "work";
-    return answerSyncJob({ queue, request, job, sub, stream });
+    return answerSyncJob({ queue, request, job, sub, stream, heartbeatMs: config.streamHeartbeatMs });
   }
 
   /** Inventory answers refresh first (single-flight), falling back to the last good copy. */

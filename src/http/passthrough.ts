@@ -1,8 +1,9 @@
 // A passthrough caller's request as a sync job: enqueue, then answer from the job's events.
 // Headers go out with the first chunk (as Ollama does), so a failure before it keeps its real
-// status; after it, a failure is a final {"error"} line.
+// status; after it, a failure is a final {"error"} line. A streaming caller left waiting longer than
+// the heartbeat interval gets headers and empty chunks, so its client's timeouts do not fire.
 import { goJSON } from "../ollama/assemble";
-import type { Subscription } from "../queue/hub";
+import type { JobEvent, Subscription } from "../queue/hub";
 import type { JobQueue } from "../queue/queue";
 import { TERMINAL, type JobRow } from "../store/jobs";
 import { JSON_TYPE, NDJSON_TYPE, ollamaError } from "./responses";
@@ -10,68 +11,69 @@ import { JSON_TYPE, NDJSON_TYPE, ollamaError } from "./responses";
 export interface SyncJobOptions {
   queue: JobQueue;
   request: Request;
-  /** The job to watch (already submitted); `sub` subscribed right after submit. */
+  /** The job to answer for, already submitted; `sub` was subscribed right after the submit. */
   job: JobRow;
   sub: Subscription;
   stream: boolean;
+  heartbeatMs: number;
 }
 
 const isTerminal = (job: JobRow) => TERMINAL.includes(job.state);
+const enc = new TextEncoder();
+const line = (s: string) => enc.encode(s + "\n");
 
-export async function answerSyncJob({ queue, request, job, sub, stream }: SyncJobOptions): Promise<Response> {
-  const headers: Record<string, string> = { "x-foreman-job-id": job.id };
+/** Time the job spent waiting for the worker, so far or in all. */
+const queueWait = (job: JobRow) => String((job.started_at ?? Date.now()) - job.created_at);
+
+export async function answerSyncJob(o: SyncJobOptions): Promise<Response> {
+  const { queue, request, job, sub } = o;
   const disconnect = () => void queue.cancel(job.id, "client disconnected");
   request.signal.addEventListener("abort", disconnect, { once: true });
+  const waiter = new EventWaiter(sub);
+  let last = job;
 
-  // Wait for the first chunk (streaming) or the end (non-streaming / failure before output).
-  let first: string | null = null;
-  let last: JobRow = job;
   for (;;) {
-    const ev = await sub.next();
+    const ev = await waiter.next(o.stream ? o.heartbeatMs : null);
+    if (ev === "timeout") return respondStreaming(o, waiter, last, null, disconnect);
     if (!ev) break;
-    if (ev.type === "chunk" && stream) {
-      first = ev.line;
-      break;
-    }
+    if (ev.type === "chunk" && o.stream) return respondStreaming(o, waiter, last, ev.line, disconnect);
     if (ev.type === "state") {
       last = ev.job;
       if (isTerminal(last)) break;
     }
   }
-  if (first === null) {
-    sub.close();
-    request.signal.removeEventListener("abort", disconnect);
-    return finalResponse(last, headers);
+  sub.close();
+  request.signal.removeEventListener("abort", disconnect);
+  const headers = { "x-foreman-job-id": job.id, "x-foreman-queue-wait": queueWait(last) };
+  if (last.state === "done" && last.result !== null) {
+    return new Response(last.result, { status: 200, headers: { ...headers, "content-type": JSON_TYPE } });
   }
-  return new Response(ndjsonStream(first, sub, disconnect), {
-    status: 200,
-    headers: { ...headers, "content-type": NDJSON_TYPE },
-  });
+  return ollamaError(last.error_status ?? 500, last.error ?? `job ${last.state}`, headers);
 }
 
-function finalResponse(job: JobRow, headers: Record<string, string>): Response {
-  if (job.state === "done" && job.result !== null) {
-    return new Response(job.result, { status: 200, headers: { ...headers, "content-type": JSON_TYPE } });
-  }
-  return ollamaError(job.error_status ?? 500, job.error ?? `job ${job.state}`, headers);
-}
+function respondStreaming(o: SyncJobOptions, waiter: EventWaiter, job: JobRow, first: string | null, onCancel: () => void): Response {
+  const { sub } = o;
+  let started = first !== null;
+  const heartbeat = () => goJSON(o.job.endpoint === "/api/chat"
+    ? { model: o.job.model, created_at: new Date().toISOString(), message: { role: "assistant", content: "" }, done: false }
+    : { model: o.job.model, created_at: new Date().toISOString(), response: "", done: false });
 
-function ndjsonStream(first: string, sub: Subscription, onCancel: () => void): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  return new ReadableStream<Uint8Array>({
+  const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(enc.encode(first + "\n"));
+      controller.enqueue(line(first ?? heartbeat()));
     },
     // Loops until it has enqueued or closed: a pull that resolves with nothing may not be re-invoked.
     async pull(controller) {
       for (;;) {
-        const ev = await sub.next();
+        const ev = await waiter.next(started ? null : o.heartbeatMs);
+        if (ev === "timeout") return controller.enqueue(line(heartbeat()));
         if (!ev) return controller.close();
-        if (ev.type === "chunk") return controller.enqueue(enc.encode(ev.line + "\n"));
-        if (!isTerminal(ev.job)) continue;
-        if (ev.job.state !== "done") {
-          controller.enqueue(enc.encode(goJSON({ error: ev.job.error ?? `job ${ev.job.state}` }) + "\n"));
+        if (ev.type === "chunk") {
+          started = true;
+          return controller.enqueue(line(ev.line));
         }
+        if (!isTerminal(ev.job)) continue;
+        if (ev.job.state !== "done") controller.enqueue(line(goJSON({ error: ev.job.error ?? `job ${ev.job.state}` })));
         sub.close();
         return controller.close();
       }
@@ -81,4 +83,31 @@ function ndjsonStream(first: string, sub: Subscription, onCancel: () => void): R
       onCancel();
     },
   });
+  return new Response(body, {
+    status: 200,
+    headers: { "x-foreman-job-id": o.job.id, "x-foreman-queue-wait": queueWait(job), "content-type": NDJSON_TYPE },
+  });
+}
+
+/** Reads a subscription with an optional timeout, without losing the event a timeout raced with. */
+class EventWaiter {
+  private pending: Promise<JobEvent | null> | null = null;
+
+  constructor(private readonly sub: Subscription) {}
+
+  async next(timeoutMs: number | null): Promise<JobEvent | null | "timeout"> {
+    this.pending ??= this.sub.next();
+    if (timeoutMs === null) return this.take();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((r) => { timer = setTimeout(() => r("timeout"), timeoutMs); });
+    const ev = await Promise.race([this.pending, timeout]);
+    clearTimeout(timer);
+    return ev === "timeout" ? ev : this.take();
+  }
+
+  private async take(): Promise<JobEvent | null> {
+    const ev = await this.pending!;
+    this.pending = null;
+    return ev;
+  }
 }

@@ -1,18 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { QueuedHead } from "../store/jobs";
-import { pickNext, type QueueView } from "./policy";
+import { memoryView, pickNext } from "./policy";
 
-/** An in-memory queue view with the same semantics as the SQL one. */
-function view(jobs: QueuedHead[]): QueueView {
-  const byAge = [...jobs].sort((a, b) => a.id.localeCompare(b.id));
-  const top = () => Math.max(...byAge.map((j) => j.priority));
-  return {
-    oldestQueued: () => byAge[0] ?? null,
-    topPriorityQueued: () => byAge.find((j) => j.priority === top()) ?? null,
-    oldestQueuedAt: (p) => byAge.find((j) => j.priority === p) ?? null,
-    oldestQueuedFor: (k, p) => byAge.find((j) => j.model_key === k && j.priority === p) ?? null,
-  };
-}
+const view = (jobs: QueuedHead[]) => memoryView(jobs);
 
 const job = (id: string, model: string, created: number, priority = 0): QueuedHead =>
   ({ id, model_key: model, priority, created_at: created });

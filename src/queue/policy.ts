@@ -43,3 +43,17 @@ export function pickNext({ view, residentKey, now, maxWaitMs }: PolicyInput): Pi
   const reason: PickReason = head.id === oldest.id ? "oldest" : "priority";
   return { id: head.id, modelKey: head.model_key, reason };
 }
+
+/** An in-memory QueueView over a snapshot, for forecasting (and tests); `remove` takes a job out. */
+export function memoryView(jobs: QueuedHead[]): QueueView & { remove(id: string): void } {
+  let byAge = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    oldestQueued: () => byAge[0] ?? null,
+    topPriorityQueued: () => byAge.reduce<QueuedHead | null>((best, j) => (!best || j.priority > best.priority ? j : best), null),
+    oldestQueuedAt: (p) => byAge.find((j) => j.priority === p) ?? null,
+    oldestQueuedFor: (k, p) => byAge.find((j) => j.model_key === k && j.priority === p) ?? null,
+    remove(id) {
+      byAge = byAge.filter((j) => j.id !== id);
+    },
+  };
+}

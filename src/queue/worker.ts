@@ -154,8 +154,9 @@ export class Worker {
   /** Loads the job's model with an explicit load request, so load and work are timed apart. */
   private async load(job: JobRow, req: Record<string, unknown>, signal: AbortSignal): Promise<JobRow | null> {
     const started = performance.now();
-    const from = this.residentKey;
+    const from = this.effectiveResidentKey();
     log.info({ job_id: job.id, model: job.model, from: from && keyModel(from) }, from ? "swapping model" : "loading model");
+    if (from && this.d.config.unloadOnSwap && keyModel(from) !== keyModel(job.model_key)) await this.unload(keyModel(from), job.id);
     const body: Record<string, unknown> = { model: job.model, keep_alive: req.keep_alive ?? this.d.config.keepAlive };
     if (req.options) body.options = req.options;
     await this.d.client.json(job.endpoint, { body, signal });
@@ -163,6 +164,16 @@ export class Worker {
     this.residentKey = job.model_key;
     log.info({ job_id: job.id, model: job.model, load_ms: loadMs }, "model loaded");
     return this.move(job.id, ["loading"], "working", { load_ms: loadMs });
+  }
+
+  /** Frees the previous model first, so a one-model box never holds two while loading. */
+  private async unload(model: string, jobId: string): Promise<void> {
+    try {
+      await this.d.client.json("/api/generate", { body: { model, keep_alive: 0 } });
+      log.info({ job_id: jobId, model }, "unloaded previous model before swap");
+    } catch (err) {
+      log.warn({ job_id: jobId, model, err: describeFetchError(err) }, "could not unload previous model; loading anyway");
+    }
   }
 
   private async work(running: Running, req: Record<string, unknown>, kind: RequestKind): Promise<void> {

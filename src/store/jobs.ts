@@ -197,6 +197,38 @@ export class JobStore {
   nextDueAt(): number | null {
     return (this.q.nextDue.get() as { t: number | null }).t;
   }
+  /** A snapshot of the queue for forecasting: the highest priorities, then the oldest. */
+  queuedHeads(limit: number): QueuedHead[] {
+    return this.db.query(
+      "SELECT id, model_key, priority, created_at FROM jobs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT ?",
+    ).all(limit) as QueuedHead[];
+  }
+
+  queuedCounts(): { model_key: string; priority: number; n: number }[] {
+    return this.db.query(
+      "SELECT model_key, priority, COUNT(*) AS n FROM jobs WHERE state = 'queued' GROUP BY model_key, priority ORDER BY model_key, priority DESC",
+    ).all() as { model_key: string; priority: number; n: number }[];
+  }
+
+  /** Average load and run time per drain key over recent jobs: what the scheduler has learned. */
+  learnedTimes(): Map<string, { load_ms: number | null; run_ms: number | null; samples: number }> {
+    const loads = this.db.query(
+      `SELECT model_key, AVG(load_ms) AS ms FROM (SELECT model_key, load_ms FROM jobs WHERE load_ms IS NOT NULL
+       ORDER BY id DESC LIMIT 200) GROUP BY model_key`).all() as { model_key: string; ms: number }[];
+    const runs = this.db.query(
+      `SELECT model_key, AVG(finished_at - started_at - COALESCE(load_ms, 0)) AS ms, COUNT(*) AS n FROM (
+         SELECT model_key, finished_at, started_at, load_ms FROM jobs
+         WHERE finished_at IS NOT NULL AND state = 'done' AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT 500)
+       GROUP BY model_key`).all() as { model_key: string; ms: number; n: number }[];
+    const out = new Map<string, { load_ms: number | null; run_ms: number | null; samples: number }>();
+    for (const r of runs) out.set(r.model_key, { load_ms: null, run_ms: Math.round(r.ms), samples: r.n });
+    for (const l of loads) {
+      const cur = out.get(l.model_key) ?? { load_ms: null, run_ms: null, samples: 0 };
+      out.set(l.model_key, { ...cur, load_ms: Math.round(l.ms) });
+    }
+    return out;
+  }
+
   queuedIds(origin: JobOrigin): string[] {
     return (this.db.query("SELECT id FROM jobs WHERE state = 'queued' AND origin = ? ORDER BY id").all(origin) as { id: string }[])
       .map((r) => r.id);

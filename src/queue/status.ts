@@ -1,0 +1,51 @@
+// The queue as people see it: GET /queue, and a queued job's position and ETA.
+import { jobView, type JobView } from "../jobs/view";
+import { keyModel, normalizeModel } from "../ollama/names";
+import type { Services } from "../services";
+import type { JobRow } from "../store/jobs";
+import { forecast, type Forecast } from "./forecast";
+
+const SNAPSHOT = 5000;
+const PREVIEW = 200;
+
+function forecastNow(svc: Services, limit: number): Forecast[] {
+  const times = svc.store.learnedTimes();
+  const running = svc.worker.current;
+  let runningLeftMs = 0;
+  if (running?.started_at) {
+    const expected = times.get(running.model_key)?.run_ms ?? 0;
+    runningLeftMs = Math.max(0, expected - (Date.now() - running.started_at));
+  }
+  return forecast({
+    heads: svc.store.queuedHeads(SNAPSHOT), residentKey: svc.worker.residentKey, now: Date.now(),
+    maxWaitMs: svc.config.maxWaitMs, times, runningLeftMs, limit,
+  });
+}
+
+/** A job's JSON, with `position` (1 = next) and `eta` (seconds) while it is queued. */
+export function jobWithPosition(svc: Services, row: JobRow): JobView & { position?: number | null; eta?: number | null } {
+  const view = jobView(row);
+  if (row.state !== "queued") return view;
+  const f = forecastNow(svc, PREVIEW).find((x) => x.id === row.id);
+  return { ...view, position: f?.position ?? null, eta: f?.eta_s ?? null };
+}
+
+export function queueStatus(svc: Services, next = 20) {
+  const { store, worker, inventory } = svc;
+  const counts = store.queuedCounts();
+  const byModel: Record<string, Record<string, number>> = {};
+  for (const c of counts) (byModel[c.model_key] ??= {})[String(c.priority)] = c.n;
+  const times = store.learnedTimes();
+  const running = worker.current;
+  return {
+    resident: inventory.ps.map((m) => normalizeModel(m.model || m.name)),
+    worker_model: worker.residentKey ? keyModel(worker.residentKey) : null,
+    running: running ? jobView(store.get(running.id) ?? running, false) : null,
+    queued: { total: counts.reduce((a, c) => a + c.n, 0), by_model: byModel },
+    models: Object.fromEntries(times),
+    next: forecastNow(svc, Math.min(next, PREVIEW)).map((f) => ({
+      id: f.id, model: keyModel(f.model_key), priority: f.priority, position: f.position, eta: f.eta_s, reason: f.reason,
+    })),
+    target: { url: svc.config.ollamaUrl, degraded: inventory.degraded, error: inventory.lastError },
+  };
+}
