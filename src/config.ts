@@ -19,6 +19,7 @@ export interface Config {
   keepAlive: string | number;
   maxWaitMs: number;
   maxQueue: number;
+  origins: string[];
   streamHeartbeatMs: number;
   unloadOnSwap: boolean;
   publicUrl: string;
@@ -110,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     keepAlive: keepAliveVar(env),
     maxWaitMs: durationVar(env, "FOREMAN_MAX_WAIT", "10m"),
     maxQueue: intVar(env, "FOREMAN_MAX_QUEUE", 1000, 1),
+    origins: (env.FOREMAN_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
     streamHeartbeatMs: durationVar(env, "FOREMAN_STREAM_HEARTBEAT", "20s"),
     unloadOnSwap: boolVar(env, "FOREMAN_UNLOAD_ON_SWAP", true),
     publicUrl: urlVar(env, "FOREMAN_PUBLIC_URL", localUrl(host, port)),

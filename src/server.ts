@@ -2,6 +2,7 @@
 import type { Server } from "bun";
 import { isLoopback, localUrl, redactedConfig, type Config } from "./config";
 import { createApp, errorFor } from "./http/app";
+import { corsHeaders, originAllowed, preflight } from "./http/cors";
 import { log } from "./log";
 import { OllamaClient } from "./ollama/client";
 import { Inventory } from "./ollama/inventory";
@@ -67,9 +68,16 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
     // Above our own limit, so ours (with a JSON body) answers first.
     maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
     async fetch(request) {
-      if (draining) return errorFor(new URL(request.url).pathname, 503, "foreman is shutting down");
-      const res = await app.handle(request);
+      const origin = request.headers.get("origin");
+      if (origin && !originAllowed(origin, request.headers.get("host"), config.origins)) {
+        return new Response(null, { status: 403 });
+      }
+      if (origin && request.method === "OPTIONS") return preflight(origin);
+      const res = draining
+        ? errorFor(new URL(request.url).pathname, 503, "foreman is shutting down")
+        : await app.handle(request);
       res.headers.set("x-foreman-version", VERSION);
+      if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) res.headers.set(k, v);
       return res;
     },
   });

@@ -52,6 +52,7 @@ export function nativeRoutes(svc: Services) {
   }
 
   const running = () => text("Ollama is running");
+  const refresh = () => void inventory.refresh();
   return new Elysia()
     .get("/", running)
     .head("/", running)
@@ -65,5 +66,14 @@ export function nativeRoutes(svc: Services) {
     .post("/api/generate", ({ request }) => inference("/api/generate", request), { parse: "none" })
     .post("/api/show", ({ request }) => proxy(svc, request, "/api/show"), { parse: "none" })
     .post("/api/embed", ({ request }) => proxy(svc, request, "/api/embed"), { parse: "none" })
-    .post("/api/embeddings", ({ request }) => proxy(svc, request, "/api/embeddings"), { parse: "none" });
+    .post("/api/embeddings", ({ request }) => proxy(svc, request, "/api/embeddings"), { parse: "none" })
+    // Model management: straight through, progress streams intact; the inventory is refreshed once
+    // the target has answered, so the next request sees the change.
+    .post("/api/pull", ({ request }) => proxy(svc, request, "/api/pull", "POST", refresh), { parse: "none" })
+    .post("/api/push", ({ request }) => proxy(svc, request, "/api/push"), { parse: "none" })
+    .post("/api/create", ({ request }) => proxy(svc, request, "/api/create", "POST", refresh), { parse: "none" })
+    .post("/api/copy", ({ request }) => proxy(svc, request, "/api/copy", "POST", refresh), { parse: "none" })
+    .delete("/api/delete", ({ request }) => proxy(svc, request, "/api/delete", "DELETE", refresh), { parse: "none" })
+    .head("/api/blobs/:digest", ({ request, params }) => proxy(svc, request, `/api/blobs/${params.digest}`, "HEAD"))
+    .post("/api/blobs/:digest", ({ request, params }) => proxy(svc, request, `/api/blobs/${params.digest}`), { parse: "none" });
 }

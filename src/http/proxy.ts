@@ -1,5 +1,5 @@
-// Straight-through proxying for routes that are not queued (embeddings, /api/show): the body goes
-// to the target as-is and the answer, streamed or not, comes back with its status.
+// Straight-through proxying for routes that are not queued (embeddings, /api/show, model management):
+// the body goes to the target as-is and the answer, streamed or not, comes back with its status.
 import { describeFetchError, TargetConnectionError } from "../ollama/client";
 import type { Services } from "../services";
 import { readBody } from "./body";
@@ -7,8 +7,9 @@ import { ollamaError } from "./responses";
 
 const PASSED_HEADERS = ["content-type"];
 
-export async function proxy(svc: Services, request: Request, path: string, method = "POST"): Promise<Response> {
-  const body = await readBody(request, svc.config.maxBodyBytes);
+/** `afterOk` runs once a 2xx answer has been fully relayed (e.g. to refresh the inventory). */
+export async function proxy(svc: Services, request: Request, path: string, method = "POST", afterOk?: () => void): Promise<Response> {
+  const body = method === "HEAD" || method === "GET" ? null : await readBody(request, svc.config.maxBodyBytes);
   let res: Response;
   try {
     res = await svc.client.send(path, { method, rawBody: body, signal: request.signal });
@@ -22,5 +23,10 @@ export async function proxy(svc: Services, request: Request, path: string, metho
     const v = res.headers.get(h);
     if (v) headers.set(h, v);
   }
-  return new Response(res.body, { status: res.status, headers });
+  let out = res.body;
+  if (afterOk && res.ok) {
+    out = res.body ? res.body.pipeThrough(new TransformStream({ flush: afterOk })) : null;
+    if (!res.body) afterOk();
+  }
+  return new Response(out, { status: res.status, headers });
 }
