@@ -20,6 +20,7 @@ export interface Config {
   maxWaitMs: number;
   maxQueue: number;
   origins: string[];
+  metricsPublic: boolean;
   streamHeartbeatMs: number;
   unloadOnSwap: boolean;
   publicUrl: string;
@@ -114,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     origins: (env.FOREMAN_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
     streamHeartbeatMs: durationVar(env, "FOREMAN_STREAM_HEARTBEAT", "20s"),
     unloadOnSwap: boolVar(env, "FOREMAN_UNLOAD_ON_SWAP", true),
+    metricsPublic: boolVar(env, "FOREMAN_METRICS_PUBLIC", false),
     publicUrl: urlVar(env, "FOREMAN_PUBLIC_URL", localUrl(host, port)),
     webhookSecret: env.FOREMAN_WEBHOOK_SECRET ?? "",
     webhookTimeoutMs: durationVar(env, "FOREMAN_WEBHOOK_TIMEOUT", "10s"),

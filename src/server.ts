@@ -4,6 +4,8 @@ import { isLoopback, localUrl, redactedConfig, type Config } from "./config";
 import { createApp, errorFor } from "./http/app";
 import { corsHeaders, originAllowed, preflight } from "./http/cors";
 import { log } from "./log";
+import { observeJobs, registerCollectors, m } from "./metrics/metrics";
+import { routeLabel } from "./metrics/route";
 import { OllamaClient } from "./ollama/client";
 import { Inventory } from "./ollama/inventory";
 import { Hub } from "./queue/hub";
@@ -58,6 +60,8 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
   prune();
   const pruneTimer = setInterval(prune, Math.min(PRUNE_EVERY_MS, Math.max(1000, config.jobTtlMs / 4)));
 
+  registerCollectors(() => store.queuedCounts(), () => dispatcher.pendingCount());
+  observeJobs(hub);
   const app = createApp(services);
   let draining = false;
   const server = Bun.serve({
@@ -68,19 +72,29 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
     // Above our own limit, so ours (with a JSON body) answers first.
     maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
     async fetch(request) {
-      const origin = request.headers.get("origin");
-      if (origin && !originAllowed(origin, request.headers.get("host"), config.origins)) {
-        return new Response(null, { status: 403 });
+      m.httpInFlight.inc();
+      try {
+        const res = await answer(request);
+        m.httpRequests.inc({ route: routeLabel(new URL(request.url).pathname), method: request.method, status: String(res.status) });
+        return res;
+      } finally {
+        m.httpInFlight.dec();
       }
-      if (origin && request.method === "OPTIONS") return preflight(origin);
-      const res = draining
-        ? errorFor(new URL(request.url).pathname, 503, "foreman is shutting down")
-        : await app.handle(request);
-      res.headers.set("x-foreman-version", VERSION);
-      if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) res.headers.set(k, v);
-      return res;
     },
   });
+  async function answer(request: Request): Promise<Response> {
+    const origin = request.headers.get("origin");
+    if (origin && !originAllowed(origin, request.headers.get("host"), config.origins)) {
+      return new Response(null, { status: 403 });
+    }
+    if (origin && request.method === "OPTIONS") return preflight(origin);
+    const res = draining
+      ? errorFor(new URL(request.url).pathname, 503, "foreman is shutting down")
+      : await app.handle(request);
+    res.headers.set("x-foreman-version", VERSION);
+    if (origin) for (const [k, v] of Object.entries(corsHeaders(origin))) res.headers.set(k, v);
+    return res;
+  }
   const url = localUrl(config.host, server.port!);
   log.info({ url, target: config.ollamaUrl, degraded: inventory.degraded }, "foreman listening");
 

@@ -1,6 +1,7 @@
 // The Elysia application: global guards (body size, token), error mapping, and the route groups.
 import { Elysia } from "elysia";
 import { log } from "../log";
+import { registry } from "../metrics/metrics";
 import type { Services } from "../services";
 import { bearer, isPublicPath, tokenMatches } from "./auth";
 import { BodyTooLarge } from "./body";
@@ -28,7 +29,7 @@ export function createApp(svc: Services) {
       if (declared > config.maxBodyBytes) {
         return errorFor(path, 413, `request body too large (limit ${config.maxBodyBytes} bytes)`);
       }
-      if (config.token && !isPublicPath(path) && !tokenMatches(bearer(request), config.token)) {
+      if (config.token && !isPublicPath(path, config) && !tokenMatches(bearer(request), config.token)) {
         return errorFor(path, 401, "unauthorized: a valid bearer token is required");
       }
     })
@@ -42,7 +43,9 @@ export function createApp(svc: Services) {
       return errorFor(path, 500, "internal error");
     })
     .use(nativeRoutes(svc))
-    .use(jobRoutes(svc));
+    .use(jobRoutes(svc))
+    .get("/metrics", async () => new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } }),
+      { detail: { hide: true } });
   return app;
 }
 

@@ -16,6 +16,6 @@ export function bearer(request: Request): string {
 }
 
 /** Paths that never need the token: health checks and the static pages (not their API calls). */
-export function isPublicPath(path: string): boolean {
-  return path === "/healthz";
+export function isPublicPath(path: string, opts: { metricsPublic: boolean }): boolean {
+  return path === "/healthz" || (opts.metricsPublic && path === "/metrics");
 }

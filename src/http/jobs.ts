@@ -2,6 +2,7 @@
 // Request shapes are Elysia `t` schemas, which also generate the OpenAPI document.
 import { Elysia, t } from "elysia";
 import { jobView } from "../jobs/view";
+import { m } from "../metrics/metrics";
 import { JOB_ENDPOINTS, SubmitError, submitAsyncJob } from "../jobs/submit";
 import { normalizeModel } from "../ollama/names";
 import type { Services } from "../services";
@@ -48,6 +49,7 @@ export function jobRoutes(svc: Services) {
     .post("/jobs", async ({ body, request }) => {
       const retryAfter = queue.retryAfter();
       if (retryAfter !== null) {
+        m.queueFull.inc({ route: "/jobs" });
         return ollamaError(503, `queue full: ${config.maxQueue} jobs already waiting (FOREMAN_MAX_QUEUE); retry later`,
           { "retry-after": String(retryAfter) });
       }

@@ -1,6 +1,7 @@
 // The native Ollama routes. Chat and generate become sync jobs; embeddings and /api/show are
 // proxied straight to the target; tags, ps and version come from the inventory.
 import { Elysia } from "elysia";
+import { m } from "../metrics/metrics";
 import { drainKey } from "../ollama/names";
 import { QUEUE_FULL_MESSAGE } from "../queue/queue";
 import { requestKind } from "../queue/requests";
@@ -30,7 +31,10 @@ export function nativeRoutes(svc: Services) {
     }
     const model = body.model as string;
     const retryAfter = queue.retryAfter();
-    if (retryAfter !== null) return ollamaError(503, QUEUE_FULL_MESSAGE, { "retry-after": String(retryAfter) });
+    if (retryAfter !== null) {
+      m.queueFull.inc({ route: endpoint });
+      return ollamaError(503, QUEUE_FULL_MESSAGE, { "retry-after": String(retryAfter) });
+    }
     // With no inventory yet (target never reached) the job is accepted and waits for the target.
     if (inventory.known && !(await inventory.ensureKnown(model))) {
       return ollamaError(404, `model '${model}' not found`);

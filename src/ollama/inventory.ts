@@ -2,6 +2,7 @@
 // When the target is unreachable the last good copy is kept and `degraded` is set; polling then
 // speeds up so the worker resumes the moment the target answers again.
 import { log } from "../log";
+import { m, setResident } from "../metrics/metrics";
 import { describeFetchError, type OllamaClient } from "./client";
 import { normalizeModel } from "./names";
 
@@ -94,10 +95,12 @@ export class Inventory {
       this.ps = ps.models ?? [];
       this.version = version.version ?? null;
       this.lastOkAt = Date.now();
+      setResident(this.ps.map((p) => normalizeModel(p.model || p.name)));
       this.setUp();
       void this.warmEmbedder();
       return true;
     } catch (err) {
+      m.pollErrors.inc();
       this.setDegraded(describeFetchError(err));
       return false;
     }
@@ -107,12 +110,14 @@ export class Inventory {
     if (!this.degraded) log.warn({ target: this.client.baseUrl, err: reason }, "target unreachable; holding queued jobs");
     this.degraded = true;
     this.lastError = reason;
+    m.targetUp.set(0);
   }
 
   private setUp(): void {
     if (this.degraded) log.info({ target: this.client.baseUrl }, "target reachable again");
     this.degraded = false;
     this.lastError = null;
+    m.targetUp.set(1);
     for (const wake of this.upWaiters.splice(0)) wake();
   }
 

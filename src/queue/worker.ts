@@ -2,6 +2,7 @@
 // model is resident, what is running); the choice of the next job is the policy's (policy.ts).
 import type { Config } from "../config";
 import { log } from "../log";
+import { m } from "../metrics/metrics";
 import { goJSON, ResponseAssembler } from "../ollama/assemble";
 import {
   describeFetchError, errorText, readText, TargetConnectionError, TargetHttpError, type OllamaClient,
@@ -13,6 +14,7 @@ import { ACTIVE, type JobPatch, type JobRow, type JobState, type JobStore } from
 import { retryDelayMs } from "./backoff";
 import type { Hub } from "./hub";
 import { pickNext } from "./policy";
+import { endpointSpec, type EndpointSpec } from "./endpoints";
 import { isZeroKeepAlive, requestKind, type RequestKind } from "./requests";
 
 export interface WorkerDeps {
@@ -122,6 +124,7 @@ export class Worker {
     if (!pick) return null;
     const job = this.d.store.claim(pick.id, this.isResident(pick.modelKey) ? "working" : "loading", now);
     if (!job) return null; // cancelled between the pick and the claim
+    if (pick.reason === "starvation") m.starvation.inc();
     log.info({ job_id: job.id, model: job.model, reason: pick.reason, state: job.state, attempt: job.attempt,
       wait_ms: now - job.created_at }, "job claimed");
     this.d.hub.emit(job.id, { type: "state", job });
@@ -134,15 +137,16 @@ export class Worker {
     const running: Running = { job: claimed, ctl, chunks: 0, finished: new Promise((r) => { finish = r; }) };
     this.running = running;
     try {
-      const req = JSON.parse(claimed.request) as Record<string, unknown>;
-      const kind = requestKind(claimed.endpoint, req);
+      const spec = endpointSpec(claimed.endpoint);
+      const req = spec.native(JSON.parse(claimed.request) as Record<string, unknown>);
+      const kind = requestKind(spec.upstream, req);
       let job: JobRow | null = claimed;
       if (job.state === "loading" && kind === "work") {
-        job = await this.load(job, req, ctl.signal);
+        job = await this.load(job, spec.upstream, req, ctl.signal);
         if (!job) return;
         running.job = job;
       }
-      await this.work(running, req, kind);
+      await this.work(running, spec, req, kind);
     } catch (err) {
       await this.fail(running, err);
     } finally {
@@ -152,16 +156,18 @@ export class Worker {
   }
 
   /** Loads the job's model with an explicit load request, so load and work are timed apart. */
-  private async load(job: JobRow, req: Record<string, unknown>, signal: AbortSignal): Promise<JobRow | null> {
+  private async load(job: JobRow, upstream: string, req: Record<string, unknown>, signal: AbortSignal): Promise<JobRow | null> {
     const started = performance.now();
     const from = this.effectiveResidentKey();
     log.info({ job_id: job.id, model: job.model, from: from && keyModel(from) }, from ? "swapping model" : "loading model");
     if (from && this.d.config.unloadOnSwap && keyModel(from) !== keyModel(job.model_key)) await this.unload(keyModel(from), job.id);
     const body: Record<string, unknown> = { model: job.model, keep_alive: req.keep_alive ?? this.d.config.keepAlive };
     if (req.options) body.options = req.options;
-    await this.d.client.json(job.endpoint, { body, signal });
+    await this.d.client.json(upstream, { body, signal });
     const loadMs = Math.round(performance.now() - started);
     this.residentKey = job.model_key;
+    m.modelLoads.inc({ model: keyModel(job.model_key) });
+    if (from) m.modelSwaps.inc({ from: keyModel(from), to: keyModel(job.model_key) });
     log.info({ job_id: job.id, model: job.model, load_ms: loadMs }, "model loaded");
     return this.move(job.id, ["loading"], "working", { load_ms: loadMs });
   }
@@ -176,22 +182,23 @@ export class Worker {
     }
   }
 
-  private async work(running: Running, req: Record<string, unknown>, kind: RequestKind): Promise<void> {
+  private async work(running: Running, spec: EndpointSpec, req: Record<string, unknown>, kind: RequestKind): Promise<void> {
     const { job, ctl } = running;
     const body: Record<string, unknown> = { ...req, stream: true };
     if (body.keep_alive === undefined || body.keep_alive === null) body.keep_alive = this.d.config.keepAlive;
-    const res = await this.d.client.send(job.endpoint, { body, signal: ctl.signal });
+    const res = await this.d.client.send(spec.upstream, { body, signal: ctl.signal });
     if (!res.ok) throw new TargetHttpError(res.status, errorText(await readText(res, ctl.signal), res.status));
     if (!res.body) throw new TargetConnectionError("target sent no body");
 
-    const assembler = new ResponseAssembler(job.endpoint);
+    const assembler = new ResponseAssembler(spec.upstream);
     try {
       for await (const line of ndjsonLines(res.body)) {
         const chunk = parseChunk(line);
         if (typeof chunk.error === "string") throw new TargetHttpError(res.status, chunk.error);
         assembler.add(chunk);
         if (chunk.done) {
-          this.finishRun(job, req, assembler.result(), kind, line);
+          const original = JSON.parse(job.request) as Record<string, unknown>;
+          this.finishRun(job, req, spec.result(assembler.result(), original), kind, line);
           return;
         }
         running.chunks++;
@@ -220,6 +227,7 @@ export class Worker {
     const { job, ctl } = running;
     if (ctl.signal.aborted) return this.aborted(job, ctl.signal.reason as AbortReason);
     if (err instanceof TargetHttpError) {
+      m.targetErrors.inc({ class: "http" });
       log.warn({ job_id: job.id, model: job.model, status: err.status, err: err.message }, "job failed: target error");
       this.move(job.id, ACTIVE, "failed", { error: err.message, error_status: err.status });
       return;
@@ -229,6 +237,7 @@ export class Worker {
       this.move(job.id, ACTIVE, "failed", { error: `internal error: ${describeFetchError(err)}`, error_status: 500 });
       return;
     }
+    m.targetErrors.inc({ class: "connection" });
     this.residentKey = null; // we no longer know what the target holds
     if (running.chunks > 0 && job.origin === "sync") {
       // The caller already has part of the answer; a retry would repeat it. Fail with an error line.

@@ -3,6 +3,7 @@
 // backoff. It runs beside the worker and never blocks it.
 import type { Database, Statement } from "bun:sqlite";
 import { log } from "../log";
+import { m } from "../metrics/metrics";
 import { describeFetchError } from "../ollama/client";
 import { signatureHeaders, signingKey } from "./sign";
 
@@ -139,23 +140,27 @@ export class Dispatcher {
     const ctx = { job_id: ev.job_id, webhook_id: ev.id, state: ev.state, attempt, status };
     if (status !== null && status >= 200 && status < 300) {
       this.q.delivered.run(status, Date.now(), ev.id);
+      m.webhookDeliveries.inc({ outcome: "delivered" });
       log.info(ctx, "webhook delivered");
       return;
     }
     if (status === 410) {
       this.q.goneHead.run(ev.id);
       this.q.gone.run(ev.job_id);
+      m.webhookDeliveries.inc({ outcome: "gone" });
       log.warn(ctx, "webhook receiver answered 410 Gone: no more deliveries for this job");
       return;
     }
     const reason = error ?? `receiver answered HTTP ${status}`;
     if (attempt >= this.cfg.maxAttempts) {
       this.q.failed.run(status, reason, ev.id);
+      m.webhookDeliveries.inc({ outcome: "failed" });
       log.warn({ ...ctx, err: reason }, "webhook delivery failed for good");
       return;
     }
     const delay = webhookRetryDelay(attempt, this.cfg.backoffMs);
     this.q.retry.run(status, reason, Date.now() + delay, ev.id);
+    m.webhookDeliveries.inc({ outcome: "retry" });
     log.warn({ ...ctx, err: reason, retry_in_ms: delay }, "webhook delivery failed; will retry");
   }
 }

@@ -1,0 +1,174 @@
+// Scheduling beyond drain-by-model: priorities, the starvation bound, backpressure, heartbeats,
+// residency and the /queue view — observed through the fake Ollama.
+import { afterEach, describe, expect, test } from "bun:test";
+import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
+import { chatBody, readNdjson, startForeman, until, type ForemanProc } from "./support/foreman";
+import { readJobs } from "./support/db";
+
+let fake: FakeOllama | undefined;
+let fm: ForemanProc | undefined;
+afterEach(async () => {
+  await fm?.stop(9);
+  await fake?.stop();
+  fm = fake = undefined;
+});
+
+const chat = (f: ForemanProc, model: string, content: string, headers: Record<string, string> = {}) =>
+  f.fetch("/api/chat", { method: "POST", body: chatBody(model, content, { stream: false }), headers });
+const servedOrder = (f: FakeOllama, prefix: string) => f.requests
+  .filter((r) => r.path === "/api/chat" && String(r.body?.messages?.[0]?.content ?? "").startsWith(prefix))
+  .map((r) => r.body.messages[0].content);
+
+describe("priority", () => {
+  test("a priority-10 chat overtakes a backlog", async () => {
+    fake = await startFakeOllama({ tokenMs: 5 });
+    fm = await startForeman({ ollamaUrl: fake.url });
+    const blocker = chat(fm, "llama3.2", "blocker [[tokens=30]]");
+    await until(() => fake!.activeGenerations > 0);
+    const backlog = Array.from({ length: 5 }, (_, i) => chat(fm!, "llama3.2", `p0 ${i}`));
+    await until(() => readJobs(fm!.dbPath).length === 6);
+    const urgent = chat(fm, "llama3.2", "p0 urgent", { "x-foreman-priority": "10" });
+    await Promise.all([blocker, ...backlog, urgent]);
+    expect(servedOrder(fake, "p0")[0]).toBe("p0 urgent");
+  });
+
+  test("/jobs priority field orders async jobs too", async () => {
+    fake = await startFakeOllama({ tokenMs: 5 });
+    fm = await startForeman({ ollamaUrl: fake.url });
+    const blocker = chat(fm, "llama3.2", "blocker [[tokens=30]]");
+    await until(() => fake!.activeGenerations > 0);
+    for (const p of [-5, 0, 7]) {
+      await fm.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", `prio ${p}`)), priority: p }) });
+    }
+    await blocker;
+    await until(() => servedOrder(fake!, "prio").length === 3);
+    expect(servedOrder(fake, "prio")).toEqual(["prio 7", "prio 0", "prio -5"]);
+  });
+});
+
+describe("starvation bound", () => {
+  test("a lone job for another model is served within FOREMAN_MAX_WAIT despite a flood for the resident one", async () => {
+    fake = await startFakeOllama({ tokenMs: 20 });
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_MAX_WAIT: "1s" } });
+    const flood: Promise<Response>[] = [];
+    flood.push(chat(fm, "llama3.2", "flood 0 [[tokens=10]]"));
+    await until(() => fake!.activeGenerations > 0);
+    const lone = chat(fm, "qwen2.5:7b", "lone");
+    for (let i = 1; i < 15; i++) flood.push(chat(fm, "llama3.2", `flood ${i} [[tokens=10]]`));
+    const t0 = Date.now();
+    const r = await lone;
+    const waited = Date.now() - t0;
+    expect(r.status).toBe(200);
+    // 15 flood jobs take ~3 s; the lone job must not wait for all of them.
+    expect(waited).toBeLessThan(2500);
+    const log = fm.logLines().find((l) => l.msg === "job claimed" && l.model === "qwen2.5:7b");
+    expect(log.reason).toBe("starvation");
+    await Promise.all(flood);
+  });
+});
+
+describe("backpressure", () => {
+  test("over FOREMAN_MAX_QUEUE: Ollama's 503 with Retry-After; nothing already queued is lost", async () => {
+    fake = await startFakeOllama({ tokenMs: 20 });
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_MAX_QUEUE: "3" } });
+    const blocker = chat(fm, "llama3.2", "blocker [[tokens=20]]");
+    await until(() => fake!.activeGenerations > 0);
+    const queued = [1, 2, 3].map((i) => chat(fm!, "llama3.2", `q${i}`));
+    await until(() => readJobs(fm!.dbPath).filter((j) => j.state === "queued").length === 3);
+    const over = await chat(fm, "llama3.2", "one too many");
+    expect(over.status).toBe(503);
+    expect(await over.json()).toEqual({ error: "server busy, please try again.  maximum pending requests exceeded" });
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const job = await fm.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", "async")) }) });
+    expect(job.status).toBe(503);
+    expect((await job.json()).error).toContain("queue full");
+    for (const r of await Promise.all([blocker, ...queued])) expect(r.status).toBe(200);
+  });
+});
+
+describe("heartbeats", () => {
+  test("a streaming caller waiting in the queue gets empty chunks, and the text is unchanged", async () => {
+    fake = await startFakeOllama({ tokenMs: 100 });
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_STREAM_HEARTBEAT: "200ms" } });
+    const blocker = chat(fm, "llama3.2", "[[tokens=12]]");
+    await until(() => fake!.activeGenerations > 0);
+    const t0 = performance.now();
+    const res = await fm.fetch("/api/chat", { method: "POST", body: chatBody("llama3.2", "after the wait") });
+    expect(performance.now() - t0).toBeLessThan(800); // headers long before the ~1.2 s wait is over
+    const { lines } = await readNdjson(res);
+    const beats = lines.filter((l) => l.message.content === "" && !l.done);
+    expect(beats.length).toBeGreaterThanOrEqual(3);
+    for (const b of beats) expect(b).toMatchObject({ model: "llama3.2", message: { role: "assistant", content: "" }, done: false });
+    expect(lines.map((l) => l.message.content).join("")).toBe("Echo: after the wait");
+    expect(lines[lines.length - 1].done).toBe(true);
+    await blocker;
+  });
+});
+
+describe("residency", () => {
+  test("on a swap the previous model is unloaded first; the job records load time apart", async () => {
+    fake = await startFakeOllama({ loadMs: 150, maxLoadedChat: 2 });
+    fm = await startForeman({ ollamaUrl: fake.url });
+    await chat(fm, "llama3.2", "a");
+    await chat(fm, "mistral", "b");
+    expect(fake.unloads.map((u) => u.model)).toContain("llama3.2:latest");
+    expect(fake.resident()).toEqual(["mistral:latest"]);
+    const unloadReq = fake.requests.find((r) => r.body?.keep_alive === 0);
+    expect(unloadReq?.body.model).toBe("llama3.2:latest");
+  });
+
+  test("FOREMAN_UNLOAD_ON_SWAP=false leaves eviction to Ollama", async () => {
+    fake = await startFakeOllama({ loadMs: 50, maxLoadedChat: 2 });
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_UNLOAD_ON_SWAP: "false" } });
+    await chat(fm, "llama3.2", "a");
+    await chat(fm, "mistral", "b");
+    expect(fake.resident().sort()).toEqual(["llama3.2:latest", "mistral:latest"]);
+  });
+
+  test("different runner options drain as a different model (one reload, not thrash)", async () => {
+    fake = await startFakeOllama({ tokenMs: 5, loadMs: 50 });
+    fm = await startForeman({ ollamaUrl: fake.url });
+    const blocker = chat(fm, "llama3.2", "blocker [[tokens=20]]");
+    await until(() => fake!.activeGenerations > 0);
+    const big = (i: number) => fm!.fetch("/api/chat", { method: "POST",
+      body: chatBody("llama3.2", `ctx ${i}`, { stream: false, options: { num_ctx: 8192 } }) });
+    const rs = [big(1), chat(fm, "llama3.2", "plain 1"), big(2), chat(fm, "llama3.2", "plain 2")];
+    await Promise.all([blocker, ...rs]);
+    expect(fake.loads.length).toBe(2); // the first load, then one reload for num_ctx=8192
+  });
+
+  test("the embedder is loaded with keep_alive -1 and re-warmed when it disappears", async () => {
+    fake = await startFakeOllama();
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_EMBED_MODEL: "all-minilm", FOREMAN_POLL_INTERVAL: "200ms" } });
+    await until(() => fake!.resident().includes("all-minilm:latest"));
+    const warm = fake.requests.find((r) => r.path === "/api/embed");
+    expect(warm?.body.keep_alive).toBe(-1);
+    await fetch(`${fake.url}/api/generate`, { method: "POST", body: JSON.stringify({ model: "all-minilm", keep_alive: 0 }) });
+    const before = fake.loads.length;
+    await until(() => fake!.loads.length > before && fake!.resident().includes("all-minilm:latest"), 5000);
+  });
+});
+
+describe("visibility", () => {
+  test("/queue, job position and ETA, X-Foreman-Queue-Wait", async () => {
+    fake = await startFakeOllama({ tokenMs: 20, loadMs: 100 });
+    fm = await startForeman({ ollamaUrl: fake.url });
+    const first = await chat(fm, "llama3.2", "warm up");
+    expect(Number(first.headers.get("x-foreman-queue-wait"))).toBeGreaterThanOrEqual(0);
+    const blocker = chat(fm, "llama3.2", "[[tokens=30]]");
+    await until(() => fake!.activeGenerations > 0);
+    const submit = (m: string, c: string) => fm!.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: JSON.parse(chatBody(m, c)) }) }).then((r) => r.json());
+    const a = await submit("mistral", "a");
+    const b = await submit("llama3.2", "b");
+    const q = await (await fm.fetch("/queue")).json();
+    expect(q.running.model).toBe("llama3.2");
+    expect(q.queued.total).toBe(2);
+    expect(q.queued.by_model).toEqual({ "mistral:latest": { "0": 1 }, "llama3.2:latest": { "0": 1 } });
+    expect(q.next.map((n: any) => n.id)).toEqual([b.id, a.id]); // drain first
+    expect(q.models["llama3.2:latest"].load_ms).toBeGreaterThanOrEqual(90);
+    const aNow = await (await fm.fetch(`/jobs/${a.id}`)).json();
+    expect(aNow.position).toBe(2);
+    expect(aNow.eta).toBeGreaterThanOrEqual(0);
+    await blocker;
+  });
+});
