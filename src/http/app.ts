@@ -22,6 +22,7 @@ const pathOf = (request: Request) => new URL(request.url).pathname;
 
 export function createApp(svc: Services) {
   const { config } = svc;
+  const routes: { method: string; path: string }[] = [];
   const app = new Elysia()
     .onRequest(({ request }) => {
       const path = pathOf(request);
@@ -35,7 +36,7 @@ export function createApp(svc: Services) {
     })
     .onError(({ code, error, request }) => {
       const path = pathOf(request);
-      if (code === "NOT_FOUND") return notFound(app, request.method, path);
+      if (code === "NOT_FOUND") return notFound(routes, request.method, path);
       if (error instanceof BodyTooLarge) return errorFor(path, 413, error.message);
       if (code === "PARSE") return errorFor(path, 400, "invalid JSON in request body");
       if (code === "VALIDATION") return errorFor(path, 400, validationMessage(error));
@@ -46,12 +47,13 @@ export function createApp(svc: Services) {
     .use(jobRoutes(svc))
     .get("/metrics", async () => new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } }),
       { detail: { hide: true } });
+  routes.push(...app.routes);
   return app;
 }
 
 /** gin's answers: 405 when the path exists for another method, else 404, both as plain text. */
-function notFound(app: Elysia<any, any, any, any, any, any, any>, method: string, path: string): Response {
-  const other = app.routes.some((r) => r.path === path && r.method !== method);
+function notFound(routes: { method: string; path: string }[], method: string, path: string): Response {
+  const other = routes.some((r) => r.path === path && r.method !== method);
   return other ? text("405 method not allowed", 405) : text("404 page not found", 404);
 }
 
