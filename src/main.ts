@@ -1,5 +1,7 @@
 #!/usr/bin/env bun
 // Entry point: `foreman [serve]` runs the daemon; other subcommands are client commands.
+import { CliError } from "./cli/client";
+import { cancel, job, jobs, ps, submit } from "./cli/commands";
 import { ConfigError, loadConfig } from "./config";
 import { log } from "./log";
 import { startForeman } from "./server";
@@ -9,7 +11,15 @@ const USAGE = `foreman ${VERSION}: a queue in front of one Ollama server
 
 usage:
   foreman [serve]      run the daemon (configured by FOREMAN_* environment variables)
+  foreman submit       submit a job (--wait to follow it)
+  foreman jobs         list jobs (--watch to refresh)
+  foreman job <id>     show one job
+  foreman cancel <id>  cancel a job
+  foreman ps           resident models, running job, queue by model
   foreman version      print version and commit
+
+Client commands talk to FOREMAN_URL (default http://127.0.0.1:8080) with FOREMAN_TOKEN.
+Run "foreman <command> --help" for a command's options.
   foreman healthcheck  exit 0 if the local daemon answers /healthz (for Docker HEALTHCHECK)
   foreman help         this text
 `;
@@ -47,10 +57,26 @@ async function healthcheck(): Promise<void> {
   }
 }
 
+const CLIENT: Record<string, (args: string[]) => Promise<number>> = { submit, jobs, job, cancel, ps };
+
+async function client(cmd: string, args: string[]): Promise<never> {
+  try {
+    process.exit(await CLIENT[cmd](args));
+  } catch (err) {
+    if (err instanceof CliError) {
+      console.error(`foreman ${cmd}: ${err.message}`);
+      process.exit(err.exitCode);
+    }
+    throw err;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  const [cmd = "serve"] = argv;
+  const [cmd = "serve", ...rest] = argv;
+  if (cmd in CLIENT) return client(cmd, rest);
   switch (cmd) {
     case "serve":
+      if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(USAGE);
       return serve();
     case "version":
     case "--version":

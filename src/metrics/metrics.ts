@@ -7,7 +7,7 @@ import type { Hub } from "../queue/hub";
 import type { JobRow, JobState } from "../store/jobs";
 
 export const registry = new client.Registry();
-client.collectDefaultMetrics({ register: registry, prefix: "foreman_process_" });
+client.collectDefaultMetrics({ register: registry });
 
 const r = [registry];
 const secondsBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
