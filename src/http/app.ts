@@ -7,6 +7,7 @@ import { bearer, isPublicPath, tokenMatches } from "./auth";
 import { BodyTooLarge } from "./body";
 import { jobRoutes } from "./jobs";
 import { nativeRoutes } from "./native";
+import { uiRoutes } from "./ui";
 import { json, ollamaError, text } from "./responses";
 
 /** An error in the shape the route's clients expect: OpenAI's envelope on /v1, Ollama's elsewhere. */
@@ -45,6 +46,7 @@ export function createApp(svc: Services) {
     })
     .use(nativeRoutes(svc))
     .use(jobRoutes(svc))
+    .use(uiRoutes(svc))
     .get("/metrics", async () => new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } }),
       { detail: { hide: true } });
   routes.push(...app.routes);
