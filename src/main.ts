@@ -96,4 +96,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv.slice(2));
+// No top-level await: the compiled binary is built with --bytecode, which needs a CommonJS-shaped entry.
+main(process.argv.slice(2)).catch((err) => {
+  console.error(`foreman: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
