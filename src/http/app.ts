@@ -6,6 +6,8 @@ import type { Services } from "../services";
 import { bearer, isPublicPath, tokenMatches } from "./auth";
 import { BodyTooLarge } from "./body";
 import { jobRoutes } from "./jobs";
+import { VERSION } from "../version";
+import { docsPlugin } from "./docs";
 import { nativeRoutes } from "./native";
 import { uiRoutes } from "./ui";
 import { json, ollamaError, text } from "./responses";
@@ -25,6 +27,12 @@ export function createApp(svc: Services) {
   const { config } = svc;
   const routes: { method: string; path: string }[] = [];
   const app = new Elysia()
+    .use(docsPlugin({
+      version: VERSION,
+      description: "The async job API of foreman, a durable queue in front of one Ollama server. "
+        + "The Ollama-compatible routes (/api/*, /v1/*) behave exactly as Ollama documents them and are not listed here.",
+      exclude: ["/", "/healthz", "/metrics", "/ui", "/ui/", /^\/api\//, /^\/v1\//],
+    }))
     .onRequest(({ request }) => {
       const path = pathOf(request);
       const declared = Number(request.headers.get("content-length") ?? "0");

@@ -1,6 +1,7 @@
 // Bearer-token check for every route but the public ones. The comparison is constant-time:
 // both sides are hashed first so neither length nor content leaks through timing.
 import { createHash, timingSafeEqual } from "node:crypto";
+import { isDocsPath } from "./docs";
 import { isUiPath } from "./ui";
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
@@ -18,5 +19,5 @@ export function bearer(request: Request): string {
 
 /** Paths that never need the token: health checks and the static pages (not their API calls). */
 export function isPublicPath(path: string, opts: { metricsPublic: boolean }): boolean {
-  return path === "/healthz" || isUiPath(path) || (opts.metricsPublic && path === "/metrics");
+  return path === "/healthz" || isUiPath(path) || isDocsPath(path) || (opts.metricsPublic && path === "/metrics");
 }
