@@ -9,6 +9,7 @@ import { jobRoutes } from "./jobs";
 import { VERSION } from "../version";
 import { docsPlugin } from "./docs";
 import { nativeRoutes } from "./native";
+import { openaiRoutes } from "./openai";
 import { uiRoutes } from "./ui";
 import { json, ollamaError, text } from "./responses";
 
@@ -53,6 +54,7 @@ export function createApp(svc: Services) {
       return errorFor(path, 500, "internal error");
     })
     .use(nativeRoutes(svc))
+    .use(openaiRoutes(svc))
     .use(jobRoutes(svc))
     .use(uiRoutes(svc))
     .get("/metrics", async () => new Response(await registry.metrics(), { headers: { "content-type": registry.contentType } }),

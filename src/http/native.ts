@@ -8,7 +8,7 @@ import { requestKind } from "../queue/requests";
 import type { Services } from "../services";
 import { decodeJSON, readBody } from "./body";
 import { parsePriority, RequestError, validateInference } from "./ollama-validate";
-import { answerSyncJob } from "./passthrough";
+import { answerSyncJob, ollamaWire } from "./passthrough";
 import { proxy } from "./proxy";
 import { json, ollamaError, text } from "./responses";
 
@@ -45,7 +45,7 @@ export function nativeRoutes(svc: Services) {
     });
     const sub = queue.hub.subscribe(job.id);
     const stream = body.stream !== false && requestKind(endpoint, body) === "work";
-    return answerSyncJob({ queue, request, job, sub, stream, heartbeatMs: config.streamHeartbeatMs });
+    return answerSyncJob({ queue, request, job, sub, stream, heartbeatMs: config.streamHeartbeatMs, wire: ollamaWire(job) });
   }
 
   /** Inventory answers refresh first (single-flight), falling back to the last good copy. */

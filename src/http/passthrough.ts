@@ -8,6 +8,36 @@ import type { JobQueue } from "../queue/queue";
 import { TERMINAL, type JobRow } from "../store/jobs";
 import { JSON_TYPE, NDJSON_TYPE, ollamaError } from "./responses";
 
+/** How a protocol writes a job's answer: Ollama's NDJSON, or OpenAI's SSE on /v1. */
+export interface Wire {
+  streamType: string;
+  /** A non-stream body from the job's stored result. */
+  body(result: string): string;
+  error(status: number, message: string, headers: Record<string, string>): Response;
+  /** Bytes to write for one upstream chunk line (the final one included). */
+  chunk(line: string): string;
+  /** Written after the final chunk, if anything. */
+  end(): string;
+  /** Written when the job fails after the stream started. */
+  streamError(message: string): string;
+  heartbeat(): string;
+}
+
+export function ollamaWire(job: JobRow): Wire {
+  return {
+    streamType: NDJSON_TYPE,
+    body: (result) => result,
+    error: ollamaError,
+    chunk: (line) => line + "\n",
+    end: () => "",
+    streamError: (message) => goJSON({ error: message }) + "\n",
+    // A valid Ollama chunk with no text: clients keep waiting, and the text is unchanged.
+    heartbeat: () => goJSON(job.endpoint === "/api/chat"
+      ? { model: job.model, created_at: new Date().toISOString(), message: { role: "assistant", content: "" }, done: false }
+      : { model: job.model, created_at: new Date().toISOString(), response: "", done: false }) + "\n",
+  };
+}
+
 export interface SyncJobOptions {
   queue: JobQueue;
   request: Request;
@@ -16,11 +46,11 @@ export interface SyncJobOptions {
   sub: Subscription;
   stream: boolean;
   heartbeatMs: number;
+  wire: Wire;
 }
 
 const isTerminal = (job: JobRow) => TERMINAL.includes(job.state);
 const enc = new TextEncoder();
-const line = (s: string) => enc.encode(s + "\n");
 
 /** Time the job spent waiting for the worker, so far or in all. */
 const queueWait = (job: JobRow) => String((job.started_at ?? Date.now()) - job.created_at);
@@ -46,34 +76,33 @@ export async function answerSyncJob(o: SyncJobOptions): Promise<Response> {
   request.signal.removeEventListener("abort", disconnect);
   const headers = { "x-foreman-job-id": job.id, "x-foreman-queue-wait": queueWait(last) };
   if (last.state === "done" && last.result !== null) {
-    return new Response(last.result, { status: 200, headers: { ...headers, "content-type": JSON_TYPE } });
+    return new Response(o.wire.body(last.result), { status: 200, headers: { ...headers, "content-type": JSON_TYPE } });
   }
-  return ollamaError(last.error_status ?? 500, last.error ?? `job ${last.state}`, headers);
+  return o.wire.error(last.error_status ?? 500, last.error ?? `job ${last.state}`, headers);
 }
 
 function respondStreaming(o: SyncJobOptions, waiter: EventWaiter, job: JobRow, first: string | null, onCancel: () => void): Response {
-  const { sub } = o;
+  const { sub, wire } = o;
   let started = first !== null;
-  const heartbeat = () => goJSON(o.job.endpoint === "/api/chat"
-    ? { model: o.job.model, created_at: new Date().toISOString(), message: { role: "assistant", content: "" }, done: false }
-    : { model: o.job.model, created_at: new Date().toISOString(), response: "", done: false });
-
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(line(first ?? heartbeat()));
+      controller.enqueue(enc.encode(first !== null ? wire.chunk(first) : wire.heartbeat()));
     },
     // Loops until it has enqueued or closed: a pull that resolves with nothing may not be re-invoked.
     async pull(controller) {
       for (;;) {
         const ev = await waiter.next(started ? null : o.heartbeatMs);
-        if (ev === "timeout") return controller.enqueue(line(heartbeat()));
+        if (ev === "timeout") return controller.enqueue(enc.encode(wire.heartbeat()));
         if (!ev) return controller.close();
         if (ev.type === "chunk") {
           started = true;
-          return controller.enqueue(line(ev.line));
+          const out = wire.chunk(ev.line);
+          if (out) return controller.enqueue(enc.encode(out));
+          continue;
         }
         if (!isTerminal(ev.job)) continue;
-        if (ev.job.state !== "done") controller.enqueue(line(goJSON({ error: ev.job.error ?? `job ${ev.job.state}` })));
+        const tail = ev.job.state === "done" ? wire.end() : wire.streamError(ev.job.error ?? `job ${ev.job.state}`);
+        if (tail) controller.enqueue(enc.encode(tail));
         sub.close();
         return controller.close();
       }
@@ -85,7 +114,7 @@ function respondStreaming(o: SyncJobOptions, waiter: EventWaiter, job: JobRow, f
   });
   return new Response(body, {
     status: 200,
-    headers: { "x-foreman-job-id": o.job.id, "x-foreman-queue-wait": queueWait(job), "content-type": NDJSON_TYPE },
+    headers: { "x-foreman-job-id": o.job.id, "x-foreman-queue-wait": queueWait(job), "content-type": wire.streamType },
   });
 }
 

@@ -5,10 +5,12 @@ import type { Config } from "../config";
 import { RequestError, validateInference } from "../http/ollama-validate";
 import type { Inventory } from "../ollama/inventory";
 import { drainKey } from "../ollama/names";
+import { chatToNative, completionToNative, OpenAIRequestError } from "../openai/translate";
+import { JOB_ENDPOINTS } from "../queue/endpoints";
 import type { JobQueue } from "../queue/queue";
 import type { JobRow } from "../store/jobs";
 
-export const JOB_ENDPOINTS = ["/api/chat", "/api/generate"] as const;
+export { JOB_ENDPOINTS };
 export type JobEndpoint = (typeof JOB_ENDPOINTS)[number];
 
 /** Fields of the job envelope; in the Go form they sit beside the chat body and are stripped from it. */
@@ -63,14 +65,7 @@ export async function submitAsyncJob(
   idempotencyHeader: string | null,
 ): Promise<SubmitOutcome> {
   const { endpoint, request } = normalize(body);
-  try {
-    validateInference(endpoint, request);
-  } catch (err) {
-    if (err instanceof RequestError) {
-      throw new SubmitError(err.status, err.status === 404 ? err.message : `invalid field 'request': ${err.message}`);
-    }
-    throw err;
-  }
+  const native = validated(endpoint, request);
   const webhookUrl = checkWebhookUrl(body.webhook_url ?? body.state_webhook_url);
   if (body.metadata !== undefined && JSON.stringify(body.metadata).length > MAX_METADATA_BYTES) {
     throw new SubmitError(400, `invalid field 'metadata': larger than ${MAX_METADATA_BYTES} bytes`);
@@ -83,13 +78,13 @@ export async function submitAsyncJob(
     const existing = deps.queue.store.byIdempotencyKey(key);
     if (existing) return sameKey(existing, hash);
   }
-  const model = request.model as string;
+  const model = native.model as string;
   if (deps.inventory.known && !(await deps.inventory.ensureKnown(model))) {
     throw new SubmitError(404, `model '${model}' not found`);
   }
   try {
     const job = deps.queue.submit({
-      origin: "async", endpoint, model, modelKey: drainKey(model, request.options), request,
+      origin: "async", endpoint, model, modelKey: drainKey(model, native.options), request,
       priority: body.priority ?? 0, maxAttempts: deps.config.maxAttempts, webhookUrl,
       metadata: body.metadata, idempotencyKey: key, requestHash: hash,
     });
@@ -98,6 +93,20 @@ export async function submitAsyncJob(
     // Two submissions with the same key raced; the other one won.
     const existing = key ? deps.queue.store.byIdempotencyKey(key) : null;
     if (existing) return sameKey(existing, hash);
+    throw err;
+  }
+}
+
+/** The request validated as its route validates it; returns the native Ollama body it runs as. */
+function validated(endpoint: JobEndpoint, request: Record<string, unknown>): Record<string, unknown> {
+  try {
+    if (endpoint === "/v1/chat/completions") return chatToNative(request).native;
+    if (endpoint === "/v1/completions") return completionToNative(request).native;
+    return validateInference(endpoint, request);
+  } catch (err) {
+    if (err instanceof RequestError || err instanceof OpenAIRequestError) {
+      throw new SubmitError(err.status, err.status === 404 ? err.message : `invalid field 'request': ${err.message}`);
+    }
     throw err;
   }
 }

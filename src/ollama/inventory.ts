@@ -45,9 +45,13 @@ export class Inventory {
     return this.lastOkAt !== null;
   }
 
-  has(model: string): boolean {
+  find(model: string): TagModel | undefined {
     const key = normalizeModel(model);
-    return this.tags.some((m) => normalizeModel(m.model || m.name) === key);
+    return this.tags.find((m) => normalizeModel(m.model || m.name) === key);
+  }
+
+  has(model: string): boolean {
+    return this.find(model) !== undefined;
   }
 
   isResident(model: string): boolean {

@@ -1,5 +1,6 @@
 // What each job endpoint means to the worker: which Ollama route runs it, the native body to send,
 // and the result to store. Native endpoints pass through unchanged; /v1 ones are translated.
+import { chatResult, chatToNative, completionResult, completionToNative } from "../openai/translate";
 
 type Body = Record<string, unknown>;
 
@@ -15,11 +16,19 @@ const same = (b: Body) => b;
 const SPECS: Record<string, EndpointSpec> = {
   "/api/chat": { upstream: "/api/chat", native: same, result: same },
   "/api/generate": { upstream: "/api/generate", native: same, result: same },
+  "/v1/chat/completions": {
+    upstream: "/api/chat",
+    native: (req) => chatToNative(req).native,
+    result: (native, req) => chatResult(native, String(req.model)),
+  },
+  "/v1/completions": {
+    upstream: "/api/generate",
+    native: (req) => completionToNative(req).native,
+    result: (native, req) => completionResult(native, String(req.model)),
+  },
 };
 
-export function registerEndpoint(endpoint: string, spec: EndpointSpec): void {
-  SPECS[endpoint] = spec;
-}
+export const JOB_ENDPOINTS = ["/api/chat", "/api/generate", "/v1/chat/completions", "/v1/completions"] as const;
 
 export function endpointSpec(endpoint: string): EndpointSpec {
   const spec = SPECS[endpoint];
