@@ -317,31 +317,31 @@ function appendMessage(out: Obj[], msg: Obj, all: unknown[]): void {
   const role = str(msg.role);
   const toolCallId = str(msg.tool_call_id);
   const toolName = role.toLowerCase() === "tool" ? str(msg.name) || toolNameFor(all, toolCallId) : "";
+  // Built only once the content is known good, so errors come in Ollama's order.
+  const withCalls = (f: NativeMessageFields): Obj => nativeMessage({
+    thinking: msg.reasoning, tool_calls: toolCallsToNative(msg.tool_calls), tool_name: toolName, tool_call_id: toolCallId, ...f,
+  });
   const content = msg.content;
   if (typeof content === "string") {
-    const toolCalls = toolCallsToNative(msg.tool_calls);
-    out.push(nativeMessage({ role, content, thinking: msg.reasoning, tool_calls: toolCalls, tool_name: toolName, tool_call_id: toolCallId }));
+    out.push(withCalls({ role, content }));
   } else if (Array.isArray(content)) {
     for (const part of content) out.push(partToNative(role, part));
     // Each part became its own message, so tool calls go on the last one (which, for an empty
     // parts array, is the previous message: Ollama does the same).
     if (out.length && Array.isArray(msg.tool_calls) && msg.tool_calls.length) {
       const last = out[out.length - 1];
-      out[out.length - 1] = nativeMessage({
-        role: str(last.role), content: str(last.content), images: last.images as string[] | undefined,
-        thinking: msg.reasoning, tool_calls: toolCallsToNative(msg.tool_calls), tool_name: toolName, tool_call_id: toolCallId,
-      });
+      out[out.length - 1] = withCalls({ role: str(last.role), content: str(last.content), images: last.images as string[] | undefined });
     }
   } else {
     // Content may only be missing when tool calls are present ([] counts as present, null does not).
     if (msg.tool_calls === null || msg.tool_calls === undefined) {
       throw new OpenAIRequestError(`invalid message content type: ${goDynType(content)}`);
     }
-    out.push(nativeMessage({ role, thinking: msg.reasoning, tool_calls: toolCallsToNative(msg.tool_calls), tool_call_id: toolCallId }));
+    out.push(withCalls({ role, tool_name: "" })); // Ollama sets no tool_name on this path
   }
 }
 
-/** The function name of the last earlier-or-later call with this id ("last one wins"). */
+/** The function name of the conversation's last call with this id ("last one wins", as Ollama). */
 function toolNameFor(all: unknown[], id: string): string {
   if (!id) return "";
   for (let i = all.length - 1; i >= 0; i--) {
@@ -583,13 +583,17 @@ export class ChatStreamTranslator {
     const thinking = str(msg.thinking);
     const toolCalls = toolCallsToOpenAI(msg.tool_calls, this.toolCallsSent);
     this.toolCallsSent += toolCalls.length;
-    const rest: Obj = {};
-    if (content || !toolCalls.length) rest.content = content;
-    if (toolCalls.length) rest.tool_calls = toolCalls;
-    let deltas = thinking ? [{ reasoning: thinking }, rest] : [rest];
-    if (thinking && !content && !toolCalls.length) deltas = [{ reasoning: thinking }];
-    // The done chunk normally carries nothing; it only opens the stream if nothing else did.
-    if (done && !content && !thinking && !toolCalls.length) deltas = this.roleSent ? [] : [rest];
+    const deltas: Obj[] = [];
+    if (thinking) deltas.push({ reasoning: thinking });
+    if (content || toolCalls.length) {
+      const delta: Obj = {};
+      if (content) delta.content = content;
+      if (toolCalls.length) delta.tool_calls = toolCalls;
+      deltas.push(delta);
+    }
+    // An empty chunk is still an (empty) content delta, except the done chunk's, which has one
+    // only if it must open the stream.
+    if (!deltas.length && !(done && this.roleSent)) deltas.push({ content: "" });
     if (deltas.length && !this.roleSent) {
       deltas[0] = { role: "assistant", ...deltas[0] };
       this.roleSent = true;
@@ -680,7 +684,8 @@ export function modelsList(tags: ModelTag[]): Obj {
 
 /** GET /v1/models/{model}: the id exactly as given, `owned_by` the namespace of that id. */
 export function modelEntry(tag: ModelTag, idAsGiven: string): Obj {
-  return { id: idAsGiven, object: "model", created: unixSeconds(tag.modified_at, GO_ZERO_TIME), owned_by: namespaceOf(idAsGiven) };
+  const created = unixSeconds(tag.modified_at, GO_ZERO_TIME);
+  return { id: idAsGiven, object: "model", created, owned_by: namespaceOf(idAsGiven) };
 }
 
 /** model.ParseName(name).Namespace: the path segment before the model, "library" by default. */
