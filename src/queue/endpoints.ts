@@ -9,22 +9,28 @@ export interface EndpointSpec {
   native(request: Body): Body;
   /** The stored result, from the assembled native non-stream response. */
   result(native: Body, request: Body): Body;
+  /** Whether a passthrough caller sending this request receives chunks as they come. */
+  streams(request: Body): boolean;
 }
 
 const same = (b: Body) => b;
+const nativeStreams = (b: Body) => b.stream !== false; // Ollama: absent means stream
+const v1Streams = (b: Body) => b.stream === true; // OpenAI: absent means one JSON
 
 const SPECS: Record<string, EndpointSpec> = {
-  "/api/chat": { upstream: "/api/chat", native: same, result: same },
-  "/api/generate": { upstream: "/api/generate", native: same, result: same },
+  "/api/chat": { upstream: "/api/chat", native: same, result: same, streams: nativeStreams },
+  "/api/generate": { upstream: "/api/generate", native: same, result: same, streams: nativeStreams },
   "/v1/chat/completions": {
     upstream: "/api/chat",
     native: (req) => chatToNative(req).native,
     result: (native, req) => chatResult(native, String(req.model)),
+    streams: v1Streams,
   },
   "/v1/completions": {
     upstream: "/api/generate",
     native: (req) => completionToNative(req).native,
     result: (native, req) => completionResult(native, String(req.model)),
+    streams: v1Streams,
   },
 };
 

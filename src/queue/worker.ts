@@ -239,7 +239,8 @@ export class Worker {
     }
     m.targetErrors.inc({ class: "connection" });
     this.residentKey = null; // we no longer know what the target holds
-    if (running.chunks > 0 && job.origin === "sync") {
+    const callerStreams = endpointSpec(job.endpoint).streams(JSON.parse(job.request));
+    if (running.chunks > 0 && job.origin === "sync" && callerStreams) {
       // The caller already has part of the answer; a retry would repeat it. Fail with an error line.
       this.move(job.id, ACTIVE, "failed", { error: err.message, error_status: 502 });
       return;
