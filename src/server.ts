@@ -69,8 +69,8 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
     port: config.port,
     // Queued callers wait minutes for headers: never close an idle connection ourselves.
     idleTimeout: 0,
-    // Above our own limit, so ours (with a JSON body) answers first.
-    maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
+    // Well above our own limit, so ours (with a JSON body) answers first.
+    maxRequestBodySize: config.maxBodyBytes * 2 + 1024 * 1024,
     async fetch(request) {
       m.httpInFlight.inc();
       try {

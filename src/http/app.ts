@@ -27,7 +27,9 @@ const pathOf = (request: Request) => new URL(request.url).pathname;
 export function createApp(svc: Services) {
   const { config } = svc;
   const routes: { method: string; path: string }[] = [];
-  const app = new Elysia()
+  // normalize: false — Elysia's default normaliser turns a string sent where an object is expected
+  // into {"0":…} and lets it pass; without it the schemas validate bodies exactly as sent.
+  const app = new Elysia({ normalize: false })
     .use(docsPlugin({
       version: VERSION,
       description: "The async job API of foreman, a durable queue in front of one Ollama server. "

@@ -18,11 +18,13 @@ const isText = (contentType: string) => /^text\/|json|xml|ndjson/.test(contentTy
 export class Outbox {
   private readonly insert: Statement;
   private readonly artifacts: Statement;
+  private readonly gone: Statement;
 
   constructor(db: Database, store: JobStore, private readonly publicUrl: string, private readonly onEvent: () => void) {
     this.insert = db.query(
-      `INSERT INTO webhook_events (id, job_id, url, state, payload, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`);
+      `INSERT INTO webhook_events (id, job_id, url, state, payload, status, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.gone = db.query("SELECT 1 FROM webhook_events WHERE job_id = ? AND last_status = 410 LIMIT 1");
     this.artifacts = db.query("SELECT name, content_type, size, data FROM artifacts WHERE job_id = ? ORDER BY name");
     store.onChange((job, previous) => this.record(job, previous));
   }
@@ -45,8 +47,10 @@ export class Outbox {
       payload.result = job.result === null ? null : JSON.parse(job.result);
       payload.artifacts = this.artifactRefs(job.id);
     }
-    this.insert.run(`msg_${ulid(now)}`, job.id, job.webhook_url, job.state, JSON.stringify(payload), now, now);
-    this.onEvent();
+    // A receiver that answered 410 Gone for this job gets nothing more about it.
+    const status = this.gone.get(job.id) ? "dropped" : "pending";
+    this.insert.run(`msg_${ulid(now)}`, job.id, job.webhook_url, job.state, JSON.stringify(payload), status, now, now);
+    if (status === "pending") this.onEvent();
   }
 
   private artifactRefs(jobId: string): ArtifactRef[] {
