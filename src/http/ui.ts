@@ -54,7 +54,9 @@ function allEvents(svc: Services, request: Request): Response {
 }
 
 export function uiRoutes(svc: Services) {
-  const html = () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+  // The page learns whether to ask for a token before making any call (no 401 noise on load).
+  const body = page.replace("{{AUTH}}", svc.config.token ? "required" : "none");
+  const html = () => new Response(body, { headers: { "content-type": "text/html; charset=utf-8" } });
   return new Elysia()
     .get("/ui", html, { detail: { hide: true } })
     .get("/ui/", html, { detail: { hide: true } })
