@@ -30,6 +30,35 @@ test("a streaming chat through the binary", async () => {
   expect(lines[lines.length - 1].done).toBe(true);
 });
 
+test("/docs and its assets are served from inside the binary, with no external URL", async () => {
+  const html = await (await fm.fetch("/docs")).text();
+  expect(html).not.toMatch(/https?:\/\//);
+  const assets = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1]).filter((u) => u.startsWith("/"));
+  expect(assets.length).toBeGreaterThanOrEqual(2);
+  for (const a of assets) {
+    const res = await fm.fetch(a);
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
+  }
+  const spec = await (await fm.fetch("/docs/json")).json();
+  expect(Object.keys(spec.paths)).toContain("/jobs");
+  const ui = await fm.fetch("/ui");
+  expect(await ui.text()).toContain("<title>foreman</title>");
+});
+
+test("a /jobs round trip", async () => {
+  const res = await fm.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", "binary job")) }) });
+  expect(res.status).toBe(202);
+  const { id } = await res.json();
+  let job: any;
+  for (let i = 0; i < 200 && job?.state !== "done"; i++) {
+    await Bun.sleep(20);
+    job = await (await fm.fetch(`/jobs/${id}`)).json();
+  }
+  expect(job.result.message.content).toBe("Echo: binary job");
+  expect((await (await fm.fetch(`/jobs/${id}/artifacts/completion`)).json()).message.content).toBe("Echo: binary job");
+});
+
 test("clean shutdown on SIGTERM", async () => {
   expect(await fm.stop("SIGTERM")).toBe(0);
   expect(fm.logs()).toContain("foreman stopped");
