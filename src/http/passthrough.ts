@@ -89,22 +89,30 @@ function respondStreaming(o: SyncJobOptions, waiter: EventWaiter, job: JobRow, f
       controller.enqueue(enc.encode(first !== null ? wire.chunk(first) : wire.heartbeat()));
     },
     // Loops until it has enqueued or closed: a pull that resolves with nothing may not be re-invoked.
+    // Events already buffered are written together, so a fast stream costs one write per batch.
     async pull(controller) {
       for (;;) {
         const ev = await waiter.next(started ? null : o.heartbeatMs);
         if (ev === "timeout") return controller.enqueue(enc.encode(wire.heartbeat()));
         if (!ev) return controller.close();
-        if (ev.type === "chunk") {
-          started = true;
-          const out = wire.chunk(ev.line);
-          if (out) return controller.enqueue(enc.encode(out));
-          continue;
+        let out = "";
+        let finished = false;
+        for (const e of [ev, ...sub.drain()]) {
+          if (e.type === "chunk") {
+            started = true;
+            out += wire.chunk(e.line);
+          } else if (isTerminal(e.job)) {
+            out += e.job.state === "done" ? wire.end() : wire.streamError(e.job.error ?? `job ${e.job.state}`);
+            finished = true;
+            break;
+          }
         }
-        if (!isTerminal(ev.job)) continue;
-        const tail = ev.job.state === "done" ? wire.end() : wire.streamError(ev.job.error ?? `job ${ev.job.state}`);
-        if (tail) controller.enqueue(enc.encode(tail));
-        sub.close();
-        return controller.close();
+        if (out) controller.enqueue(enc.encode(out));
+        if (finished) {
+          sub.close();
+          return controller.close();
+        }
+        if (out) return;
       }
     },
     cancel() {

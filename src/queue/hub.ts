@@ -25,6 +25,11 @@ export class Subscription {
     }
   }
 
+  /** Every event already buffered, without waiting. */
+  drain(): JobEvent[] {
+    return this.buffer.splice(0);
+  }
+
   /** The next event, or null once closed. */
   next(): Promise<JobEvent | null> {
     if (this.buffer.length) return Promise.resolve(this.buffer.shift()!);

@@ -9,7 +9,7 @@ import {
 } from "../ollama/client";
 import type { Inventory } from "../ollama/inventory";
 import { keyModel, normalizeModel } from "../ollama/names";
-import { ndjsonLines } from "../ollama/ndjson";
+import { ndjsonBatches } from "../ollama/ndjson";
 import { ACTIVE, type JobPatch, type JobRow, type JobState, type JobStore } from "../store/jobs";
 import { retryDelayMs } from "./backoff";
 import type { Hub } from "./hub";
@@ -193,17 +193,19 @@ export class Worker {
 
     const assembler = new ResponseAssembler(spec.upstream);
     try {
-      for await (const line of ndjsonLines(res.body)) {
-        const chunk = parseChunk(line);
-        if (typeof chunk.error === "string") throw new TargetHttpError(res.status, chunk.error);
-        assembler.add(chunk);
-        if (chunk.done) {
-          const original = JSON.parse(job.request) as Record<string, unknown>;
-          this.finishRun(job, req, spec.result(assembler.result(), original), kind, line);
-          return;
+      for await (const lines of ndjsonBatches(res.body)) {
+        for (const line of lines) {
+          const chunk = parseChunk(line);
+          if (typeof chunk.error === "string") throw new TargetHttpError(res.status, chunk.error);
+          assembler.add(chunk);
+          if (chunk.done) {
+            const original = JSON.parse(job.request) as Record<string, unknown>;
+            this.finishRun(job, req, spec.result(assembler.result(), original), kind, line);
+            return;
+          }
+          running.chunks++;
+          this.d.hub.emit(job.id, { type: "chunk", line });
         }
-        running.chunks++;
-        this.d.hub.emit(job.id, { type: "chunk", line });
       }
     } catch (err) {
       if (err instanceof TargetHttpError || ctl.signal.aborted) throw err;
