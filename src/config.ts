@@ -19,6 +19,7 @@ export interface Config {
   keepAlive: string | number;
   maxWaitMs: number;
   maxQueue: number;
+  jobTimeoutMs: number;
   origins: string[];
   metricsPublic: boolean;
   streamHeartbeatMs: number;
@@ -112,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     keepAlive: keepAliveVar(env),
     maxWaitMs: durationVar(env, "FOREMAN_MAX_WAIT", "10m"),
     maxQueue: intVar(env, "FOREMAN_MAX_QUEUE", 1000, 1),
+    jobTimeoutMs: durationVar(env, "FOREMAN_JOB_TIMEOUT", "10m"),
     origins: (env.FOREMAN_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
     streamHeartbeatMs: durationVar(env, "FOREMAN_STREAM_HEARTBEAT", "20s"),
     unloadOnSwap: boolVar(env, "FOREMAN_UNLOAD_ON_SWAP", true),

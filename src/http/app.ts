@@ -1,6 +1,7 @@
 // The Elysia application: global guards (body size, token), error mapping, and the route groups.
 import { Elysia } from "elysia";
 import { log } from "../log";
+import { isStorageError } from "../store/jobs";
 import { registry } from "../metrics/metrics";
 import type { Services } from "../services";
 import { bearer, isPublicPath, tokenMatches } from "./auth";
@@ -52,6 +53,10 @@ export function createApp(svc: Services) {
       if (error instanceof BodyTooLarge) return errorFor(path, 413, error.message);
       if (code === "PARSE") return errorFor(path, 400, "invalid JSON in request body");
       if (code === "VALIDATION") return errorFor(path, 400, validationMessage(error));
+      if (isStorageError(error)) {
+        log.error({ path, err: (error as Error).message, code: (error as { code?: string }).code }, "storage error");
+        return errorFor(path, 503, `storage unavailable: ${(error as Error).message}`);
+      }
       log.error({ path, err: (error as Error)?.message, stack: (error as Error)?.stack }, "unhandled error");
       return errorFor(path, 500, "internal error");
     })

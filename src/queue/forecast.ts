@@ -25,6 +25,7 @@ function average(times: Map<string, ModelTimes>, field: "load_ms" | "run_ms"): n
 
 export function forecast(input: ForecastInput): Forecast[] {
   const view = memoryView(input.heads);
+  const byId = new Map(input.heads.map((h) => [h.id, h]));
   const fallbackLoad = average(input.times, "load_ms");
   const fallbackRun = average(input.times, "run_ms");
   let resident = input.residentKey;
@@ -34,7 +35,7 @@ export function forecast(input: ForecastInput): Forecast[] {
     // The replay's clock moves on, so the starvation bound kicks in where it would.
     const pick = pickNext({ view, residentKey: resident, now: input.now + clock, maxWaitMs: input.maxWaitMs });
     if (!pick) break;
-    const head = input.heads.find((h) => h.id === pick.id)!;
+    const head = byId.get(pick.id)!;
     view.remove(pick.id);
     const t = input.times.get(pick.modelKey);
     if (pick.modelKey !== resident) clock += t?.load_ms ?? fallbackLoad;

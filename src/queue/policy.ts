@@ -46,14 +46,18 @@ export function pickNext({ view, residentKey, now, maxWaitMs }: PolicyInput): Pi
 
 /** An in-memory QueueView over a snapshot, for forecasting (and tests); `remove` takes a job out. */
 export function memoryView(jobs: QueuedHead[]): QueueView & { remove(id: string): void } {
-  let byAge = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const byAge = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const removed = new Set<string>();
+  const first = (pred: (j: QueuedHead) => boolean) => byAge.find((j) => !removed.has(j.id) && pred(j)) ?? null;
   return {
-    oldestQueued: () => byAge[0] ?? null,
-    topPriorityQueued: () => byAge.reduce<QueuedHead | null>((best, j) => (!best || j.priority > best.priority ? j : best), null),
-    oldestQueuedAt: (p) => byAge.find((j) => j.priority === p) ?? null,
-    oldestQueuedFor: (k, p) => byAge.find((j) => j.model_key === k && j.priority === p) ?? null,
-    remove(id) {
-      byAge = byAge.filter((j) => j.id !== id);
+    oldestQueued: () => first(() => true),
+    topPriorityQueued: () => {
+      let best: QueuedHead | null = null;
+      for (const j of byAge) if (!removed.has(j.id) && (!best || j.priority > best.priority)) best = j;
+      return best;
     },
+    oldestQueuedAt: (p) => first((j) => j.priority === p),
+    oldestQueuedFor: (k, p) => first((j) => j.model_key === k && j.priority === p),
+    remove: (id) => void removed.add(id),
   };
 }

@@ -5,7 +5,7 @@ import type { Services } from "../services";
 import type { JobRow } from "../store/jobs";
 import { forecast, type Forecast } from "./forecast";
 
-const SNAPSHOT = 5000;
+const SNAPSHOT = 2000; // the forecast looks this far into a deep queue
 const PREVIEW = 200;
 
 function forecastNow(svc: Services, limit: number): Forecast[] {

@@ -10,6 +10,7 @@ import {
 import type { Inventory } from "../ollama/inventory";
 import { keyModel, normalizeModel } from "../ollama/names";
 import { ndjsonBatches } from "../ollama/ndjson";
+import { formatDuration } from "../util/duration";
 import { ACTIVE, type JobPatch, type JobRow, type JobState, type JobStore } from "../store/jobs";
 import { retryDelayMs } from "./backoff";
 import type { Hub } from "./hub";
@@ -26,9 +27,9 @@ export interface WorkerDeps {
 }
 
 /** Why an in-flight job was aborted. */
-export type AbortReason = "cancel" | "shutdown";
+export type AbortReason = "cancel" | "shutdown" | "stall";
 
-interface Running { job: JobRow; ctl: AbortController; chunks: number; finished: Promise<void> }
+interface Running { job: JobRow; ctl: AbortController; chunks: number; finished: Promise<void>; kick(): void }
 
 const IDLE_RECHECK_MS = 60_000;
 
@@ -38,6 +39,7 @@ export class Worker {
   private running: Running | null = null;
   private wakeUp: (() => void) | null = null;
   private stopping = false;
+  private storageTrouble = false;
   private loop: Promise<void> | null = null;
 
   constructor(private readonly d: WorkerDeps) {}
@@ -82,19 +84,30 @@ export class Worker {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      if (this.d.inventory.degraded) {
-        await this.sleep(this.d.inventory.waitUntilUp(IDLE_RECHECK_MS));
-        continue;
+      try {
+        await this.step();
+      } catch (err) {
+        // A storage failure (disk full, read-only DB) must not kill the loop: log, wait, retry.
+        log.error({ err: describeFetchError(err), code: (err as { code?: string }).code }, "worker: storage error; retrying in 1s");
+        this.storageTrouble = true;
+        await Bun.sleep(1000);
       }
-      const job = this.claimNext();
-      if (job) {
-        await this.execute(job);
-        continue;
-      }
-      const due = this.d.store.nextDueAt();
-      const delay = due === null ? IDLE_RECHECK_MS : Math.max(0, due - Date.now());
-      await this.sleep(new Promise((r) => setTimeout(r, Math.min(delay, IDLE_RECHECK_MS))));
     }
+  }
+
+  /** One turn of the loop: run the next job, or wait for one (or for the target to come back). */
+  private async step(): Promise<void> {
+    if (this.storageTrouble) {
+      const released = this.d.store.releaseOrphans(null);
+      if (released) log.warn({ released }, "storage recovered: released jobs whose state could not be written");
+      this.storageTrouble = false;
+    }
+    if (this.d.inventory.degraded) return this.sleep(this.d.inventory.waitUntilUp(IDLE_RECHECK_MS));
+    const job = this.claimNext();
+    if (job) return this.execute(job);
+    const due = this.d.store.nextDueAt();
+    const delay = due === null ? IDLE_RECHECK_MS : Math.max(0, due - Date.now());
+    await this.sleep(Bun.sleep(Math.min(delay, IDLE_RECHECK_MS)));
   }
 
   /** Waits for `until` or a wake(), whichever comes first. */
@@ -134,8 +147,15 @@ export class Worker {
   private async execute(claimed: JobRow): Promise<void> {
     const ctl = new AbortController();
     let finish!: () => void;
-    const running: Running = { job: claimed, ctl, chunks: 0, finished: new Promise((r) => { finish = r; }) };
+    // The stall watchdog: no byte from the target for FOREMAN_JOB_TIMEOUT aborts the attempt.
+    let stall: ReturnType<typeof setTimeout> | undefined;
+    const kick = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => ctl.abort("stall"), this.d.config.jobTimeoutMs);
+    };
+    const running: Running = { job: claimed, ctl, chunks: 0, finished: new Promise((r) => { finish = r; }), kick };
     this.running = running;
+    kick();
     try {
       const spec = endpointSpec(claimed.endpoint);
       const req = spec.native(JSON.parse(claimed.request) as Record<string, unknown>);
@@ -150,6 +170,7 @@ export class Worker {
     } catch (err) {
       await this.fail(running, err);
     } finally {
+      clearTimeout(stall);
       this.running = null;
       finish();
     }
@@ -188,22 +209,27 @@ export class Worker {
     const body: Record<string, unknown> = { ...req, stream: true };
     if (body.keep_alive === undefined || body.keep_alive === null) body.keep_alive = this.d.config.keepAlive;
     const res = await this.d.client.send(spec.upstream, { body, signal: ctl.signal });
+    running.kick();
     if (!res.ok) throw new TargetHttpError(res.status, errorText(await readText(res, ctl.signal), res.status));
     if (!res.body) throw new TargetConnectionError("target sent no body");
 
     const assembler = new ResponseAssembler(spec.upstream);
     try {
       for await (const lines of ndjsonBatches(res.body)) {
+        running.kick();
         for (const line of lines) {
           const chunk = parseChunk(line);
           if (typeof chunk.error === "string") throw new TargetHttpError(res.status, chunk.error);
           assembler.add(chunk);
           if (chunk.done) {
             const original = JSON.parse(job.request) as Record<string, unknown>;
-            this.finishRun(job, req, spec.result(assembler.result(), original), kind, line);
+            const native = assembler.result();
+            this.finishRun(job, req, native, spec.result(native, original), kind, line);
             return;
           }
-          running.chunks++;
+          if (running.chunks++ === 0) {
+            log.info({ job_id: job.id, model: job.model, ttft_ms: Date.now() - job.created_at }, "first token");
+          }
           this.d.hub.emit(job.id, { type: "chunk", line });
         }
       }
@@ -215,20 +241,30 @@ export class Worker {
   }
 
   /** Commits the result, then tells the waiters: the final chunk goes out only once it is durable. */
-  private finishRun(job: JobRow, req: Record<string, unknown>, result: Record<string, unknown>, kind: RequestKind, finalLine: string): void {
+  private finishRun(job: JobRow, req: Record<string, unknown>, native: Record<string, unknown>, result: Record<string, unknown>,
+    kind: RequestKind, finalLine: string): void {
     const done = this.d.store.complete(job.id, goJSON(result));
     // keep_alive 0 unloads the model once the request is over, with or without a prompt.
     this.residentKey = kind === "unload" || isZeroKeepAlive(req.keep_alive) ? null : job.model_key;
     if (!done) return; // cancelled at the last moment: the cancel already told everyone
-    log.info({ job_id: job.id, model: job.model, kind, run_ms: Date.now() - (job.started_at ?? job.created_at),
-      eval_count: result.eval_count }, "job done");
+    log.info({ job_id: job.id, model: job.model, kind, wait_ms: (job.started_at ?? job.created_at) - job.created_at,
+      run_ms: Date.now() - (job.started_at ?? job.created_at), load_ms: job.load_ms, eval_count: native.eval_count,
+      prompt_eval_count: native.prompt_eval_count }, "job done");
     this.d.hub.emit(job.id, { type: "chunk", line: finalLine });
     this.d.hub.emit(job.id, { type: "state", job: done });
   }
 
   private async fail(running: Running, err: unknown): Promise<void> {
     const { job, ctl } = running;
-    if (ctl.signal.aborted) return this.aborted(job, ctl.signal.reason as AbortReason);
+    if (ctl.signal.reason === "stall") {
+      err = new TargetConnectionError(`no answer from the target for ${formatDuration(this.d.config.jobTimeoutMs)} (FOREMAN_JOB_TIMEOUT)`);
+    } else if (ctl.signal.aborted) {
+      return this.aborted(job, ctl.signal.reason as AbortReason);
+    }
+    if (err instanceof TargetHttpError && err.status === 503) {
+      // Ollama's "server busy" is retryable: its own queue was full.
+      err = new TargetConnectionError(`target busy: ${err.message}`);
+    }
     if (err instanceof TargetHttpError) {
       m.targetErrors.inc({ class: "http" });
       log.warn({ job_id: job.id, model: job.model, status: err.status, err: err.message }, "job failed: target error");
