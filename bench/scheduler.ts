@@ -17,15 +17,15 @@ const MAX_WAIT = "20s";
 interface Arrival { at: number; model: string; tokens: number; priority: number }
 
 /** A deterministic workload (seeded), so both sides see exactly the same arrivals. */
-function workload(seed: number): Arrival[] {
+function workload(seed: number, backlog = false): Arrival[] {
   let s = seed;
   const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const out: Arrival[] = [];
   let t = 0;
   for (let i = 0; i < JOBS; i++) {
-    t += -Math.log(1 - rand()) * MEAN_GAP_MS;
+    t += backlog ? 0.5 : -Math.log(1 - rand()) * MEAN_GAP_MS;
     const r = rand();
-    out.push({ at: t, model: MODELS[Math.floor(rand() * MODELS.length)], tokens: 10 + Math.floor(rand() * 40), priority: r < 0.15 ? 10 : 0 });
+    out.push({ at: t, model: MODELS[Math.floor(rand() * MODELS.length)], tokens: 10 + Math.floor(rand() * 40), priority: !backlog && r < 0.15 ? 10 : 0 });
   }
   return out;
 }
@@ -66,6 +66,13 @@ export async function run(): Promise<void> {
   const fm = await startForeman({ ollamaUrl: behind.url, env: { FOREMAN_LOG_LEVEL: "warn", FOREMAN_MAX_WAIT: MAX_WAIT } });
   let rep = 0;
   try {
+    const b = await repeat(REPS, async () => {
+      const jobs = workload(7 + rep++, true);
+      const d = await drive(direct.url, jobs, direct);
+      const f = await drive(fm.url, jobs, behind);
+      return { d: d.swaps, f: f.swaps, dm: d.makespan, fm: f.makespan, fmax: f.maxWait };
+    });
+    rep = 0;
     const r = await repeat(REPS, async () => {
       const jobs = workload(42 + rep++);
       const d = await drive(direct.url, jobs, direct);
@@ -74,7 +81,15 @@ export async function run(): Promise<void> {
     });
     header("Scheduler value: the same workload straight to Ollama-like FIFO vs through foreman", REPS);
     console.log(`${JOBS} jobs, ${MODELS.length} models, load ${LOAD_MS} ms per swap, ${TOKEN_MS} ms/token, 10–50 tokens, Poisson arrivals every ${MEAN_GAP_MS} ms on average, 15% priority 10; FOREMAN_MAX_WAIT=${MAX_WAIT}; medians of ${REPS} runs (different seeds)\n`);
-    console.log(`swap lower bound: ${MODELS.length} (one load per distinct model)\n`);
+    console.log(`**Backlog** (all ${JOBS} jobs queued at once, one priority): the lower bound is ${MODELS.length} loads (one per distinct model)\n`);
+    table([
+      ["measure", "direct (FIFO)", "foreman", "foreman/direct"],
+      ["model loads", b.d, b.f, b.f / b.d],
+      ["makespan (ms)", b.dm, b.fm, b.fm / b.dm],
+      ["foreman loads / lower bound", "", b.f / MODELS.length, ""],
+      ["foreman longest wait (ms)", "", b.fmax, ""],
+    ]);
+    console.log(`\n**Poisson arrivals with mixed priorities** (a priority-10 job for another model forces a swap by design)\n`);
     table([
       ["measure", "direct (FIFO)", "foreman", "foreman/direct"],
       ["model loads", r.d_swaps, r.f_swaps, r.f_swaps / r.d_swaps],
