@@ -8,7 +8,20 @@ import { forecast, type Forecast } from "./forecast";
 const SNAPSHOT = 2000; // the forecast looks this far into a deep queue
 const PREVIEW = 200;
 
+// A forecast is an estimate: recomputing it at most every half second keeps GET /jobs/{id} and
+// /queue cheap under load (a deep queue makes each replay cost milliseconds).
+const CACHE_MS = 500;
+let cached: { at: number; svc: Services; forecast: Forecast[] } | null = null;
+
 function forecastNow(svc: Services, limit: number): Forecast[] {
+  if (cached && cached.svc === svc && Date.now() - cached.at < CACHE_MS) return cached.forecast.slice(0, limit);
+  const forecast = computeForecast(svc);
+  cached = { at: Date.now(), svc, forecast };
+  return forecast.slice(0, limit);
+}
+
+function computeForecast(svc: Services): Forecast[] {
+  const limit = PREVIEW;
   const times = svc.store.learnedTimes();
   const running = svc.worker.current;
   let runningLeftMs = 0;
