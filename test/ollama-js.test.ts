@@ -65,6 +65,19 @@ test("embed", async () => {
   expect(res.embeddings.length).toBe(2);
 });
 
+test("pull with progress, copy and delete", async () => {
+  const statuses: string[] = [];
+  for await (const p of await ollama.pull({ model: "tinyllama", stream: true })) statuses.push(p.status);
+  expect(statuses[0]).toBe("pulling manifest");
+  expect(statuses[statuses.length - 1]).toBe("success");
+  expect((await ollama.list()).models.map((m) => m.model)).toContain("tinyllama:latest");
+  expect((await ollama.copy({ source: "tinyllama", destination: "tiny-copy" })).status).toBe("success");
+  expect((await ollama.delete({ model: "tiny-copy" })).status).toBe("success");
+  expect((await ollama.list()).models.map((m) => m.model)).not.toContain("tiny-copy:latest");
+  const missing = await ollama.delete({ model: "tiny-copy" }).catch((e) => e);
+  expect(missing.status_code).toBe(404);
+});
+
 test("errors surface as ResponseError with the status", async () => {
   try {
     await ollama.chat({ model: "nope", messages: [{ role: "user", content: "x" }] });

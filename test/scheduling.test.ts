@@ -82,6 +82,10 @@ describe("backpressure", () => {
     const job = await fm.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", "async")) }) });
     expect(job.status).toBe(503);
     expect((await job.json()).error).toContain("queue full");
+    const v1 = await fm.fetch("/v1/chat/completions", { method: "POST", body: chatBody("llama3.2", "openai") });
+    expect(v1.status).toBe(503);
+    expect(await v1.json()).toEqual({ error: { message: "server busy, please try again.  maximum pending requests exceeded", type: "api_error", param: null, code: null } });
+    expect(v1.headers.get("retry-after")).toBeTruthy();
     for (const r of await Promise.all([blocker, ...queued])) expect(r.status).toBe(200);
   });
 });
