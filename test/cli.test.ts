@@ -154,6 +154,23 @@ describe("submit --wait", () => {
     }
   });
 
+  test("a job done before the CLI follows it: the whole reply all the same", async () => {
+    const instant = await startFakeOllama({ tokenMs: 0 });
+    const f2 = await startForeman({ ollamaUrl: instant.url });
+    try {
+      await f2.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: { model: "llama3.2", messages: [{ role: "user", content: "warm up" }] } }) });
+      for (let i = 0; i < 3; i++) {
+        const r = await cli(["submit", "--wait", "-m", "llama3.2", `[[tokens=${3 + i}]]`], { url: f2.url });
+        expect(r.code).toBe(0);
+        expect(r.stdout).toBe(`${[" tok1", " tok2", " tok3", " tok4", " tok5"].slice(0, 3 + i).join("")}\n`);
+        expect(lines(r.stderr).pop()).toStartWith("done in ");
+      }
+    } finally {
+      await f2.stop();
+      await instant.stop();
+    }
+  });
+
   test("--generate --wait streams the response text", async () => {
     const r = await cli(["submit", "--wait", "--generate", "-m", "llama3.2", "gen wait"]);
     expect(r.code).toBe(0);
@@ -348,13 +365,13 @@ describe("cancel and ps", () => {
       expect(out[1]).toMatch(new RegExp(`^running   ${long} llama3.2 working for \\S+$`));
       expect(out[2]).toBe("queued    1");
       expect(out[3].split(/\s+/)).toEqual(["MODEL", "PRIORITY", "QUEUED", "LOAD"]);
-      expect(out[4].split(/\s+/).slice(0, 3)).toEqual(["mistral", "3", "1"]);
+      expect(out[4].split(/\s+/).slice(0, 3)).toEqual(["mistral:latest", "3", "1"]);
 
       const psJson = await cli(["ps", "--json"]);
       expect(psJson.code).toBe(0);
       const q = JSON.parse(psJson.stdout);
       expect(q.running.id).toBe(long);
-      expect(q.queued).toEqual({ total: 1, by_model: { mistral: { "3": 1 } } });
+      expect(q.queued).toEqual({ total: 1, by_model: { "mistral:latest": { "3": 1 } } });
 
       const c1 = await cli(["cancel", queued]);
       expect(c1).toMatchObject({ code: 0, stdout: `${queued} cancelled\n`, stderr: "" });

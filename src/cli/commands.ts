@@ -82,6 +82,8 @@ async function follow(id: string, json: boolean): Promise<number> {
   let buf = "";
   let final: any = null;
   let printed = false;
+  // Chunks are not replayed: joined after the job started working, they would be a truncated reply.
+  let live: boolean | null = null;
   let poll: ReturnType<typeof setInterval> | null = null;
   const showQueued = async () => {
     const j = await callJSON(`/jobs/${id}`).catch(() => null);
@@ -99,11 +101,12 @@ async function follow(id: string, json: boolean): Promise<number> {
       const data = /^data: (.*)$/m.exec(block)?.[1];
       if (!event || !data) continue;
       const payload = JSON.parse(data);
-      if (event === "chunk" && !json) {
+      if (event === "chunk" && !json && live) {
         if (!printed) status.clear();
         printed = true;
         process.stdout.write(payload.message?.content ?? payload.response ?? "");
       } else if (event === "state") {
+        live ??= payload.state === "queued" || payload.state === "loading";
         final = payload;
         if (payload.state === "queued") {
           await showQueued();
@@ -122,7 +125,9 @@ async function follow(id: string, json: boolean): Promise<number> {
   if (json) {
     console.log(JSON.stringify(final));
   } else {
-    if (printed) process.stdout.write("\n");
+    const text = final.result?.message?.content ?? final.result?.response;
+    if (!printed && text) process.stdout.write(text);
+    if (printed || text) process.stdout.write("\n");
     const total = final.finished_at ? Date.parse(final.finished_at) - Date.parse(final.created_at) : null;
     const wait = final.started_at ? Date.parse(final.started_at) - Date.parse(final.created_at) : null;
     const tokens = final.result?.eval_count;
