@@ -2,8 +2,9 @@
 // running foreman, asserting stdout, stderr and the exit code. Output is piped, so it must be plain.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
+import { join } from "node:path";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
-import { foremanCommand, startForeman, until, type ForemanProc } from "./support/foreman";
+import { foremanCommand, startForeman, tempDir, until, type ForemanProc } from "./support/foreman";
 
 let fake: FakeOllama;
 let fm: ForemanProc;
@@ -171,6 +172,26 @@ describe("submit --wait", () => {
     }
   });
 
+  test("stdout on a terminal, stderr to a file: the file gets plain text", async () => {
+    const errFile = join(tempDir(), "stderr.txt");
+    let out = "";
+    const dec = new TextDecoder();
+    const proc = Bun.spawn(["sh", "-c", 'exec "$@" 2>"$ERR_FILE"', "sh", ...foremanCommand(), "submit", "--wait", "-m", "gemma3:4b", "[[tokens=3]]"], {
+      env: { PATH: process.env.PATH ?? "", FOREMAN_URL: fm.url, ERR_FILE: errFile },
+      terminal: { data: (_t, d) => { out += dec.decode(d, { stream: true }); } },
+    });
+    try {
+      expect(await proc.exited).toBe(0);
+      await until(() => out.includes(" tok1 tok2 tok3"), 2000);
+    } finally {
+      proc.terminal?.close();
+    }
+    const err = await Bun.file(errFile).text();
+    expect(err).not.toMatch(ANSI);
+    expect(err).toContain("loading gemma3:4b");
+    expect(lines(err).pop()).toStartWith("done in ");
+  });
+
   test("--generate --wait streams the response text", async () => {
     const r = await cli(["submit", "--wait", "--generate", "-m", "llama3.2", "gen wait"]);
     expect(r.code).toBe(0);
@@ -208,6 +229,35 @@ describe("submit --wait", () => {
       expect(err.some((l) => l.startsWith("failed in "))).toBe(true);
     } finally {
       fake.faults.failNext = null;
+    }
+  });
+
+  test("a connection lost mid-reply: the partial reply on its own line, then the retried one whole", async () => {
+    fake.faults.dropAfterChunks = 3;
+    try {
+      // A model not resident, so the CLI follows the attempt from its start and streams it live.
+      const run = spawnCli(["submit", "--wait", "-m", "qwen2.5:7b", "[[tokens=6]]"]);
+      await until(() => run.stderr().includes("retrying: "));
+      fake.faults.dropAfterChunks = null; // the retry waits about a second: plenty of time
+      const r = await run.result();
+      expect(r.code).toBe(0);
+      const [partial, whole, ...rest] = r.stdout.split("\n");
+      expect(rest).toEqual([""]);
+      expect(whole).toBe(" tok1 tok2 tok3 tok4 tok5 tok6");
+      expect(partial.length).toBeGreaterThan(0);
+      expect(whole.startsWith(partial)).toBe(true);
+      expect(r.stderr).toMatch(/^retrying: connection lost mid-stream/m);
+      expect(lines(r.stderr).pop()).toStartWith("done in ");
+      expect(r.stderr).not.toContain("error:");
+      // A done job carries no error, even when an earlier attempt failed.
+      const id = /^queued ([0-9A-Z]{26})/m.exec(r.stderr)![1];
+      expect((await getJob(id)).error).toBeNull();
+      const shown = await cli(["job", id]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).not.toContain("error:");
+      expect(lines(shown.stdout).pop()).toBe(" tok1 tok2 tok3 tok4 tok5 tok6");
+    } finally {
+      fake.faults.dropAfterChunks = null;
     }
   });
 
@@ -278,6 +328,25 @@ describe("jobs", () => {
     expect(lines(r.stdout)).toEqual(["ID  STATE  MODEL  AGE  WAIT  DURATION"]);
   });
 
+  test("--watch reprints the table every second, without clearing the screen off a terminal", async () => {
+    const run = spawnCli(["jobs", "--watch", "--limit", "1"], { url: f2.url });
+    let out = "";
+    const reader = (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of run.proc.stdout) out += dec.decode(chunk, { stream: true });
+    })();
+    try {
+      await until(() => out.split("ID  ").length > 2, 3000);
+    } finally {
+      run.proc.kill();
+      await reader;
+    }
+    expect(out).not.toMatch(ANSI);
+    const [first, second] = out.split("\n").filter((l) => l.startsWith(ids.cancelled));
+    expect(first.split(/\s+/)[1]).toBe("cancelled");
+    expect(second.split(/\s+/)[1]).toBe("cancelled");
+  });
+
   test("--json prints the jobs array", async () => {
     const r = await cli(["jobs", "--json", "--model", "llama3.2", "--state", "done"], { url: f2.url });
     expect(r.code).toBe(0);
@@ -342,6 +411,14 @@ describe("job", () => {
     } finally {
       await cancelViaApi(long);
     }
+  });
+
+  test("submit of an unknown model: exit 1, the server's one-line error", async () => {
+    const r = await cli(["submit", "-m", "nope", "hi"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toStartWith("foreman submit: foreman answered 404: model 'nope' not found");
   });
 
   test("an unknown id: exit 1, one line", async () => {
@@ -412,7 +489,7 @@ describe("usage", () => {
   const usageErrors: [string, string[], RegExp, string?][] = [
     ["missing --model", ["submit", "hi"], /^foreman submit: --model is required\nusage: foreman submit/],
     ["no prompt, empty stdin", ["submit", "-m", "llama3.2"], /^foreman submit: no prompt: pass it as an argument or on stdin\n/, ""],
-    ["no prompt, stdin closed", ["submit", "-m", "llama3.2"], /^foreman submit: no prompt/],
+    ["no prompt, stdin is /dev/null", ["submit", "-m", "llama3.2"], /^foreman submit: no prompt/],
     ["blank prompt on stdin", ["submit", "-m", "llama3.2"], /^foreman submit: no prompt/, "  \n\n"],
     ["bad --metadata", ["submit", "-m", "llama3.2", "--metadata", "novalue", "hi"], /^foreman submit: --metadata takes key=value, not "novalue"\n$/],
     ["--metadata without a key", ["submit", "-m", "llama3.2", "--metadata", "=v", "hi"], /^foreman submit: --metadata takes key=value/],

@@ -2,7 +2,7 @@
 // cancelled (or an error), 2 usage.
 import { parseArgs } from "node:util";
 import { call, callJSON, CliError } from "./client";
-import { ago, bold, dim, span, stateColor, Status, table } from "./format";
+import { ago, bold, dim, span, stateColor, Status, table, toStderr } from "./format";
 
 const USAGE: Record<string, string> = {
   submit: `usage: foreman submit --model M [options] [prompt]   (prompt from stdin when omitted)
@@ -82,12 +82,30 @@ async function follow(id: string, json: boolean): Promise<number> {
   let buf = "";
   let final: any = null;
   let printed = false;
-  // Chunks are not replayed: joined after the job started working, they would be a truncated reply.
-  let live: boolean | null = null;
   let poll: ReturnType<typeof setInterval> | null = null;
   const showQueued = async () => {
     const j = await callJSON(`/jobs/${id}`).catch(() => null);
     if (j?.state === "queued") status.set(`queued ${dim(id)}: position ${j.position ?? "?"}${j.eta != null ? `, about ${span(j.eta * 1000)}` : ""}`);
+  };
+  const onState = async (job: any) => {
+    final = job;
+    if (job.state === "queued" || job.state === "loading") {
+      if (printed) {
+        // The attempt broke off and the job runs again from the start: the partial reply keeps its own line.
+        process.stdout.write("\n");
+        printed = false;
+        status.set(`retrying: ${job.error ?? "requeued"}`);
+      }
+    }
+    if (job.state === "queued") {
+      await showQueued();
+      poll ??= setInterval(showQueued, 1000);
+    } else {
+      if (poll) clearInterval(poll);
+      poll = null;
+    }
+    if (job.state === "loading") status.set(`loading ${bold(job.model)}…`);
+    if (job.state === "working" && !printed) status.set(`working on ${bold(job.model)}…`);
   };
   for (;;) {
     const { value, done } = await reader.read();
@@ -101,23 +119,14 @@ async function follow(id: string, json: boolean): Promise<number> {
       const data = /^data: (.*)$/m.exec(block)?.[1];
       if (!event || !data) continue;
       const payload = JSON.parse(data);
-      if (event === "chunk" && !json && live) {
-        if (!printed) status.clear();
-        printed = true;
-        process.stdout.write(payload.message?.content ?? payload.response ?? "");
-      } else if (event === "state") {
-        live ??= payload.state === "queued" || payload.state === "loading";
-        final = payload;
-        if (payload.state === "queued") {
-          await showQueued();
-          poll ??= setInterval(showQueued, 1000);
-        } else {
-          if (poll) clearInterval(poll);
-          poll = null;
-        }
-        if (payload.state === "loading") status.set(`loading ${bold(payload.model)}…`);
-        if (payload.state === "working" && !printed) status.set(`working on ${bold(payload.model)}…`);
-      }
+      if (event === "state") await onState(payload);
+      // The server replays the running attempt's chunks to a follower who joins mid-stream, so the
+      // reply streams live from its first token.
+      const text = event === "chunk" && !json ? payload.message?.content ?? payload.response : "";
+      if (!text) continue; // a thinking model's chunks carry no content: the status line stays up meanwhile
+      if (!printed) status.clear();
+      printed = true;
+      process.stdout.write(text);
     }
   }
   if (poll) clearInterval(poll);
@@ -133,8 +142,9 @@ async function follow(id: string, json: boolean): Promise<number> {
     const tokens = final.result?.eval_count;
     const evalNs = final.result?.eval_duration;
     const rate = tokens && evalNs ? `, ${(tokens / (evalNs / 1e9)).toFixed(1)} tok/s` : "";
-    process.stderr.write(dim(`${final.state} in ${span(total)} (queued ${span(wait)}, load ${span(final.load_ms)}${tokens ? `, ${tokens} tokens` : ""}${rate})`) + "\n");
-    if (final.error) process.stderr.write(`error: ${final.error}\n`);
+    toStderr(dim(`${final.state} in ${span(total)} (queued ${span(wait)}, load ${span(final.load_ms)}${tokens ? `, ${tokens} tokens` : ""}${rate})`) + "\n");
+    // A done job keeps the error of an attempt that was retried: not an error any more.
+    if (final.error && final.state !== "done") process.stderr.write(`error: ${final.error}\n`);
   }
   return final?.state === "done" ? 0 : 1;
 }
@@ -183,7 +193,7 @@ export async function job(args: string[]): Promise<number> {
       `created ${j.created_at}  started ${j.started_at ?? "-"}  finished ${j.finished_at ?? "-"}`,
     ];
     if (j.position) lines.push(`position ${j.position}, eta ${span((j.eta ?? 0) * 1000)}`);
-    if (j.error) lines.push(`error: ${j.error}`);
+    if (j.error && j.state !== "done") lines.push(`error: ${j.error}`);
     const text = j.result?.message?.content ?? j.result?.response;
     if (text) lines.push("", text);
     console.log(lines.join("\n"));

@@ -7,6 +7,12 @@ export const red = paint(31);
 export const green = paint(32);
 export const yellow = paint(33);
 export const cyan = paint(36);
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** Writes to stderr, without colour when stderr is not a terminal even if stdout is one (`2>log`). */
+export function toStderr(s: string): void {
+  process.stderr.write(process.stderr.isTTY && !process.env.NO_COLOR ? s : s.replace(ANSI, ""));
+}
 
 export function stateColor(state: string): string {
   if (state === "done") return green(state);
@@ -30,7 +36,7 @@ export function span(ms: number | null): string {
 
 /** Left-aligned columns; ANSI codes do not count toward widths. */
 export function table(rows: string[][]): string {
-  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
+  const visible = (s: string) => s.replace(ANSI, "").length;
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => visible(r[i] ?? ""))));
   return rows.map((r) => r.map((c, i) => c + " ".repeat(widths[i] - visible(c))).join("  ").trimEnd()).join("\n");
 }
@@ -47,7 +53,7 @@ export class Status {
   set(text: string): void {
     this.text = text;
     if (!process.stderr.isTTY) {
-      if (text !== this.lastPrinted) process.stderr.write(`${text}\n`);
+      if (text !== this.lastPrinted) toStderr(`${text}\n`);
       this.lastPrinted = text;
       return;
     }

@@ -5,6 +5,7 @@ import type { Services } from "../services";
 import { TERMINAL, type JobRow } from "../store/jobs";
 
 const HEARTBEAT_MS = 15_000;
+// `event: chunk` lines: the current attempt's chunks so far, then each new one as it streams.
 
 export function jobEvents(svc: Services, id: string, request: Request): Response {
   const sub = svc.hub.subscribe(id);
@@ -26,6 +27,9 @@ export function jobEvents(svc: Services, id: string, request: Request): Response
         controller.close();
         return;
       }
+      // Joining mid-stream: the text so far first, so a follower always sees the whole reply.
+      // (Synchronous with the subscribe above: no chunk can fall between the two.)
+      for (const line of svc.worker.chunksSoFar(id)) controller.enqueue(enc.encode(`event: chunk\ndata: ${line}\n\n`));
       // A comment line now and then keeps proxies and idle timers from closing a quiet stream.
       heartbeat = setInterval(() => controller.enqueue(enc.encode(": ping\n\n")), HEARTBEAT_MS);
     },

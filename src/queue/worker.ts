@@ -29,7 +29,14 @@ export interface WorkerDeps {
 /** Why an in-flight job was aborted. */
 export type AbortReason = "cancel" | "shutdown" | "stall";
 
-interface Running { job: JobRow; ctl: AbortController; chunks: number; finished: Promise<void>; kick(): void }
+interface Running {
+  job: JobRow;
+  ctl: AbortController;
+  /** The chunk lines of the current attempt, for followers who join mid-stream. */
+  lines: string[];
+  finished: Promise<void>;
+  kick(): void;
+}
 
 const IDLE_RECHECK_MS = 60_000;
 
@@ -55,6 +62,11 @@ export class Worker {
 
   get current(): JobRow | null {
     return this.running?.job ?? null;
+  }
+
+  /** The chunks streamed so far by the running attempt of `jobId` (empty if it is not running). */
+  chunksSoFar(jobId: string): readonly string[] {
+    return this.running?.job.id === jobId ? this.running.lines : [];
   }
 
   /** Aborts the running job if it is `jobId`; resolves once its final state is committed. */
@@ -153,7 +165,7 @@ export class Worker {
       clearTimeout(stall);
       stall = setTimeout(() => ctl.abort("stall"), this.d.config.jobTimeoutMs);
     };
-    const running: Running = { job: claimed, ctl, chunks: 0, finished: new Promise((r) => { finish = r; }), kick };
+    const running: Running = { job: claimed, ctl, lines: [], finished: new Promise((r) => { finish = r; }), kick };
     this.running = running;
     kick();
     try {
@@ -227,7 +239,7 @@ export class Worker {
             this.finishRun(job, req, native, spec.result(native, original), kind, line);
             return;
           }
-          if (running.chunks++ === 0) {
+          if (running.lines.push(line) === 1) {
             log.info({ job_id: job.id, model: job.model, ttft_ms: Date.now() - job.created_at }, "first token");
           }
           this.d.hub.emit(job.id, { type: "chunk", line });
@@ -279,7 +291,7 @@ export class Worker {
     m.targetErrors.inc({ class: "connection" });
     this.residentKey = null; // we no longer know what the target holds
     const callerStreams = endpointSpec(job.endpoint).streams(JSON.parse(job.request));
-    if (running.chunks > 0 && job.origin === "sync" && callerStreams) {
+    if (running.lines.length > 0 && job.origin === "sync" && callerStreams) {
       // The caller already has part of the answer; a retry would repeat it. Fail with an error line.
       this.move(job.id, ACTIVE, "failed", { error: err.message, error_status: 502 });
       return;

@@ -180,7 +180,8 @@ export class JobStore {
       if (!state || !ACTIVE.includes(state)) return null;
       // The artifact first, so the 'done' event written by the change hooks can list it.
       this.putArtifact(id, "completion", "application/json", Buffer.from(result), now);
-      return this.transition(id, ACTIVE, "done", { result }, now);
+      // A retried job that finished is not in error: the last attempt's error goes.
+      return this.transition(id, ACTIVE, "done", { result, error: null, error_status: null }, now);
     })();
   }
 
