@@ -103,6 +103,16 @@ describe("follow over SSE", () => {
     expect(lastState.data.result.message.content).toBe(" tok1 tok2 tok3 tok4 tok5 tok6");
   });
 
+  test("joining mid-stream: the text so far is replayed, so the follower sees the whole reply", async () => {
+    const job = await (await submit({ request: chatRequest("[[tokens=30]]") })).json();
+    await until(() => fake.requests.some((r) => r.body?.messages?.[0]?.content === "[[tokens=30]]" && r.body?.stream));
+    await Bun.sleep(120); // several chunks have gone by
+    const events = await readSSE(await fm.fetch(`/jobs/${job.id}/events`));
+    expect(events[0]).toMatchObject({ event: "state", data: { state: "working" } });
+    const text = events.filter((e) => e.event === "chunk").map((e) => e.data.message.content).join("");
+    expect(text).toBe(Array.from({ length: 30 }, (_, i) => ` tok${i + 1}`).join(""));
+  });
+
   test("connecting after the job finished: the terminal state and the end", async () => {
     const job = await (await submit({ request: chatRequest("late") })).json();
     await waitState(job.id, ["done"]);
