@@ -2,6 +2,7 @@
 // variable and the accepted form; main turns it into one line on stderr and exit code 2.
 import { resolve } from "node:path";
 import { parseDuration, parseSize } from "./util/duration";
+import { redactUrl } from "./util/url";
 
 export interface Config {
   host: string;
@@ -130,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
 export function redactedConfig(c: Config): Record<string, unknown> {
   return {
     ...c,
+    ollamaUrl: redactUrl(c.ollamaUrl),
     token: c.token ? "(set)" : "(none)",
     ollamaToken: c.ollamaToken ? "(set)" : "(none)",
     webhookSecret: c.webhookSecret ? "(set)" : "(none)",

@@ -16,6 +16,7 @@ import { openDatabase } from "./store/db";
 import { Dispatcher } from "./webhooks/dispatcher";
 import { Outbox } from "./webhooks/outbox";
 import { JobStore } from "./store/jobs";
+import { redactUrl } from "./util/url";
 import { VERSION } from "./version";
 
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -96,7 +97,7 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
     return res;
   }
   const url = localUrl(config.host, server.port!);
-  log.info({ url, target: config.ollamaUrl, degraded: inventory.degraded }, "foreman listening");
+  log.info({ url, target: redactUrl(config.ollamaUrl), degraded: inventory.degraded }, "foreman listening");
 
   let stopping: Promise<void> | null = null;
   const shutdown = () => (stopping ??= (async () => {

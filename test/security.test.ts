@@ -43,6 +43,25 @@ describe("bearer token", () => {
   });
 });
 
+describe("secrets stay secret", () => {
+  test("neither the token nor a password in the Ollama URL appears in /queue or the logs", async () => {
+    const url = new URL(fake.url);
+    url.username = "ollama";
+    url.password = "hunter2-pw";
+    const f2 = await startForeman({ ollamaUrl: url.toString(), env: { FOREMAN_TOKEN: TOKEN, FOREMAN_WEBHOOK_SECRET: "whsec-sekrit" } });
+    try {
+      const queue = await (await f2.fetch("/queue")).text();
+      for (const secret of [TOKEN, "hunter2-pw", "whsec-sekrit"]) {
+        expect(queue).not.toContain(secret);
+        expect(f2.logs()).not.toContain(secret);
+      }
+      expect(JSON.parse(queue).target.url).toContain("redacted");
+    } finally {
+      await f2.stop();
+    }
+  });
+});
+
 describe("body size limit", () => {
   test("an oversized body is 413 with a JSON error", async () => {
     const big = chatBody("llama3.2", "x".repeat(10_000));

@@ -2,6 +2,7 @@
 // When the target is unreachable the last good copy is kept and `degraded` is set; polling then
 // speeds up so the worker resumes the moment the target answers again.
 import { log } from "../log";
+import { redactUrl } from "../util/url";
 import { m, setResident } from "../metrics/metrics";
 import { describeFetchError, type OllamaClient } from "./client";
 import { normalizeModel } from "./names";
@@ -111,14 +112,14 @@ export class Inventory {
   }
 
   private setDegraded(reason: string): void {
-    if (!this.degraded) log.warn({ target: this.client.baseUrl, err: reason }, "target unreachable; holding queued jobs");
+    if (!this.degraded) log.warn({ target: redactUrl(this.client.baseUrl), err: reason }, "target unreachable; holding queued jobs");
     this.degraded = true;
     this.lastError = reason;
     m.targetUp.set(0);
   }
 
   private setUp(): void {
-    if (this.degraded) log.info({ target: this.client.baseUrl }, "target reachable again");
+    if (this.degraded) log.info({ target: redactUrl(this.client.baseUrl) }, "target reachable again");
     this.degraded = false;
     this.lastError = null;
     m.targetUp.set(1);

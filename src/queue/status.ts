@@ -1,4 +1,5 @@
 // The queue as people see it: GET /queue, and a queued job's position and ETA.
+import { redactUrl } from "../util/url";
 import { jobView, type JobView } from "../jobs/view";
 import { keyModel, normalizeModel } from "../ollama/names";
 import type { Services } from "../services";
@@ -59,6 +60,6 @@ export function queueStatus(svc: Services, next = 20) {
     next: forecastNow(svc, Math.min(next, PREVIEW)).map((f) => ({
       id: f.id, model: keyModel(f.model_key), priority: f.priority, position: f.position, eta: f.eta_s, reason: f.reason,
     })),
-    target: { url: svc.config.ollamaUrl, degraded: inventory.degraded, error: inventory.lastError },
+    target: { url: redactUrl(svc.config.ollamaUrl), degraded: inventory.degraded, error: inventory.lastError },
   };
 }
