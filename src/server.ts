@@ -70,8 +70,9 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
     port: config.port,
     // Queued callers wait minutes for headers: never close an idle connection ourselves.
     idleTimeout: 0,
-    // Well above our own limit, so ours (with a JSON body) answers first.
-    maxRequestBodySize: config.maxBodyBytes * 2 + 1024 * 1024,
+    // Bodies are read as streams and our own limit (FOREMAN_MAX_BODY, answered with a JSON 413)
+    // applies as they arrive; Bun's would answer an empty 413 that no client can show.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     async fetch(request) {
       m.httpInFlight.inc();
       try {

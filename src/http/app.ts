@@ -5,7 +5,7 @@ import { isStorageError } from "../store/jobs";
 import { registry } from "../metrics/metrics";
 import type { Services } from "../services";
 import { bearer, isPublicPath, tokenMatches } from "./auth";
-import { BodyTooLarge } from "./body";
+import { BadJSON, BodyTooLarge } from "./body";
 import { jobRoutes } from "./jobs";
 import { VERSION } from "../version";
 import { docsPlugin } from "./docs";
@@ -40,17 +40,21 @@ export function createApp(svc: Services) {
     .onRequest(({ request }) => {
       const path = pathOf(request);
       const declared = Number(request.headers.get("content-length") ?? "0");
-      if (declared > config.maxBodyBytes) {
+      // Blob uploads (model files for /api/create) stream straight to Ollama: no JSON limit there.
+      if (declared > config.maxBodyBytes && !path.startsWith("/api/blobs/")) {
         return errorFor(path, 413, `request body too large (limit ${config.maxBodyBytes} bytes)`);
       }
       if (config.token && !isPublicPath(path, config) && !tokenMatches(bearer(request), config.token)) {
         return errorFor(path, 401, "unauthorized: a valid bearer token is required");
       }
     })
-    .onError(({ code, error, request }) => {
+    .onError(({ code, error: raised, request }) => {
       const path = pathOf(request);
+      // Elysia wraps what a custom body parser throws in a ParseError; look at the original.
+      const error = code === "PARSE" && (raised as Error).cause ? (raised as Error).cause : raised;
       if (code === "NOT_FOUND") return notFound(routes, request.method, path);
       if (error instanceof BodyTooLarge) return errorFor(path, 413, error.message);
+      if (error instanceof BadJSON) return errorFor(path, 400, error.message);
       if (code === "PARSE") return errorFor(path, 400, "invalid JSON in request body");
       if (code === "VALIDATION") return errorFor(path, 400, validationMessage(error));
       if (isStorageError(error)) {
@@ -72,7 +76,8 @@ export function createApp(svc: Services) {
 
 /** gin's answers: 405 when the path exists for another method, else 404, both as plain text. */
 function notFound(routes: { method: string; path: string }[], method: string, path: string): Response {
-  const other = routes.some((r) => r.path === path && r.method !== method);
+  const matches = (pattern: string) => new RegExp(`^${pattern.replace(/:[^/]+/g, "[^/]+").replace(/\*/g, ".*")}$`).test(path);
+  const other = routes.some((r) => r.method !== method && matches(r.path));
   return other ? text("405 method not allowed", 405) : text("404 page not found", 404);
 }
 

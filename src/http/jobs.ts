@@ -10,6 +10,7 @@ import type { JobState } from "../store/jobs";
 import { artifactUrl } from "../webhooks/outbox";
 import { jobEvents } from "./job-events";
 import { jobWithPosition, queueStatus } from "../queue/status";
+import { readJSON } from "./body";
 import { json, ollamaError } from "./responses";
 
 const ULID = "^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$";
@@ -61,7 +62,8 @@ export function jobRoutes(svc: Services) {
         throw err;
       }
     }, {
-      parse: "json",
+      // Our own reader: the size limit counts chunked bodies too, and any Content-Type is JSON.
+      parse: ({ request }) => readJSON(request, config.maxBodyBytes),
       body: SubmitSchema,
       detail: detail("Submit a job", "Queues an Ollama chat/generate request. Answers 202 with the job; "
         + "with an Idempotency-Key already used for the same body, 200 with the existing job (409 for a different body)."),

@@ -9,7 +9,7 @@ import type { Services } from "../services";
 import { decodeJSON, readBody } from "./body";
 import { parsePriority, RequestError, validateInference } from "./ollama-validate";
 import { answerSyncJob, ollamaWire } from "./passthrough";
-import { proxy } from "./proxy";
+import { proxy, proxyBlob } from "./proxy";
 import { json, ollamaError, text } from "./responses";
 
 type Endpoint = "/api/chat" | "/api/generate";
@@ -78,6 +78,6 @@ export function nativeRoutes(svc: Services) {
     .post("/api/create", ({ request }) => proxy(svc, request, "/api/create", "POST", refresh), { parse: "none" })
     .post("/api/copy", ({ request }) => proxy(svc, request, "/api/copy", "POST", refresh), { parse: "none" })
     .delete("/api/delete", ({ request }) => proxy(svc, request, "/api/delete", "DELETE", refresh), { parse: "none" })
-    .head("/api/blobs/:digest", ({ request, params }) => proxy(svc, request, `/api/blobs/${params.digest}`, "HEAD"))
-    .post("/api/blobs/:digest", ({ request, params }) => proxy(svc, request, `/api/blobs/${params.digest}`), { parse: "none" });
+    .head("/api/blobs/:digest", ({ request, params }) => proxyBlob(svc, request, `/api/blobs/${encodeURIComponent(params.digest ?? "")}`))
+    .post("/api/blobs/:digest", ({ request, params }) => proxyBlob(svc, request, `/api/blobs/${encodeURIComponent(params.digest ?? "")}`), { parse: "none" });
 }

@@ -17,13 +17,17 @@ const GO_TYPE: Record<Kind, string> = {
 const FIELDS: Record<string, { struct: string; fields: Record<string, Kind> }> = {
   "/api/chat": {
     struct: "ChatRequest",
-    fields: { model: "string", messages: "array", stream: "bool", options: "object", tools: "array" },
+    fields: {
+      model: "string", messages: "array", stream: "bool", options: "object", tools: "array",
+      logprobs: "bool", top_logprobs: "number", truncate: "bool", shift: "bool",
+    },
   },
   "/api/generate": {
     struct: "GenerateRequest",
     fields: {
       model: "string", prompt: "string", suffix: "string", system: "string", template: "string",
       context: "array", stream: "bool", raw: "bool", images: "array", options: "object",
+      logprobs: "bool", top_logprobs: "number", truncate: "bool", shift: "bool",
     },
   },
 };
@@ -69,6 +73,19 @@ export function validateInference(endpoint: "/api/chat" | "/api/generate", body:
     throw new RequestError(400,
       `json: cannot unmarshal ${kindOf(v)} into Go struct field ${spec.struct}.${field} of type ${GO_TYPE[kind]}`);
   }
+  if (endpoint === "/api/chat") checkMessages(b.messages);
+  checkStrings(b.images, `${spec.struct}.images`);
+  if (Array.isArray(b.context)) {
+    const bad = b.context.find((x) => !Number.isInteger(x));
+    if (bad !== undefined) throw new RequestError(400, `json: cannot unmarshal ${kindOf(bad)} into Go struct field ${spec.struct}.context of type int`);
+  }
+  if (b.top_logprobs !== undefined && b.top_logprobs !== null) {
+    const n = b.top_logprobs as number;
+    if (!Number.isInteger(n) || n < 0 || n > 20) throw new RequestError(400, "top_logprobs must be between 0 and 20");
+  }
+  if (b.raw === true && (b.template || b.system || (Array.isArray(b.context) && b.context.length))) {
+    throw new RequestError(400, "raw mode does not support template, system, or context");
+  }
   const ka = keepAliveError(b.keep_alive);
   if (ka) throw new RequestError(400, ka);
   const th = thinkError(b.think);
@@ -79,6 +96,34 @@ export function validateInference(endpoint: "/api/chat" | "/api/generate", body:
       : new RequestError(404, "model '' not found");
   }
   return b;
+}
+
+const MESSAGE_FIELDS: Record<string, Kind> = {
+  role: "string", content: "string", thinking: "string", images: "array", tool_calls: "array", tool_name: "string", tool_call_id: "string",
+};
+
+/** The messages of a chat request, field by field, as Go's decoder would reject them. */
+function checkMessages(messages: unknown): void {
+  if (!Array.isArray(messages)) return;
+  for (const m of messages) {
+    if (m === null) continue;
+    if (typeof m !== "object" || Array.isArray(m)) {
+      throw new RequestError(400, `json: cannot unmarshal ${kindOf(m)} into Go struct field ChatRequest.messages of type api.Message`);
+    }
+    for (const [field, kind] of Object.entries(MESSAGE_FIELDS)) {
+      const v = (m as Record<string, unknown>)[field];
+      if (v === undefined || v === null || kindOf(v) === kind) continue;
+      throw new RequestError(400, `json: cannot unmarshal ${kindOf(v)} into Go struct field Message.messages.${field} of type ${GO_TYPE[kind]}`);
+    }
+    checkStrings((m as Record<string, unknown>).images, "Message.messages.images");
+  }
+}
+
+/** Images travel as base64 strings. */
+function checkStrings(list: unknown, where: string): void {
+  if (!Array.isArray(list)) return;
+  const bad = list.find((x) => typeof x !== "string");
+  if (bad !== undefined) throw new RequestError(400, `json: cannot unmarshal ${kindOf(bad)} into Go struct field ${where} of type string`);
 }
 
 /** X-Foreman-Priority: an integer in [-100, 100]; absent means 0. */

@@ -1,7 +1,7 @@
 // The OpenAI-compatible routes, as Ollama serves them on /v1: chat and completions are queued like
 // their native twins (same worker, drain-by-model, priority header); embeddings go straight through;
 // models come from the inventory. Every error uses OpenAI's envelope.
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { m } from "../metrics/metrics";
 import { describeFetchError, errorText, readText, TargetConnectionError } from "../ollama/client";
 import { drainKey } from "../ollama/names";
@@ -107,5 +107,5 @@ export function openaiRoutes(svc: Services) {
       await inventory.refresh();
       const tag = inventory.find(params.model);
       return tag ? json(modelEntry(tag, params.model)) : v1Error(404, `model '${params.model}' not found`);
-    });
+    }, { params: t.Object({ model: t.String({ minLength: 1 }) }) }); // a bad %-encoding decodes to null: a 400
 }

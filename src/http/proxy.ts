@@ -10,9 +10,19 @@ const PASSED_HEADERS = ["content-type"];
 /** `afterOk` runs once a 2xx answer has been fully relayed (e.g. to refresh the inventory). */
 export async function proxy(svc: Services, request: Request, path: string, method = "POST", afterOk?: () => void): Promise<Response> {
   const body = method === "HEAD" || method === "GET" ? null : await readBody(request, svc.config.maxBodyBytes);
+  return relay(svc, request, path, method, body, afterOk);
+}
+
+/** A blob upload (a model file, possibly gigabytes) streams through without the JSON body limit. */
+export function proxyBlob(svc: Services, request: Request, path: string): Promise<Response> {
+  return relay(svc, request, path, request.method, request.method === "POST" ? request.body : null);
+}
+
+async function relay(svc: Services, request: Request, path: string, method: string,
+  body: string | ReadableStream<Uint8Array> | null, afterOk?: () => void): Promise<Response> {
   let res: Response;
   try {
-    res = await svc.client.send(path, { method, rawBody: body, signal: request.signal });
+    res = await svc.client.send(path, { method, rawBody: body, signal: request.signal, contentType: request.headers.get("content-type") });
   } catch (err) {
     if (!(err instanceof TargetConnectionError)) throw err;
     svc.inventory.markDown(describeFetchError(err));

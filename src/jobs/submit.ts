@@ -70,7 +70,9 @@ export async function submitAsyncJob(
   if (body.metadata !== undefined && JSON.stringify(body.metadata).length > MAX_METADATA_BYTES) {
     throw new SubmitError(400, `invalid field 'metadata': larger than ${MAX_METADATA_BYTES} bytes`);
   }
-  const key = idempotencyHeader ?? body.idempotency_key ?? null;
+  // A blank key is no key (fetch trims header values, so "" is what a space-only key becomes).
+  const key = idempotencyHeader?.trim() || body.idempotency_key || null;
+  if (key && key.length > 255) throw new SubmitError(400, "invalid Idempotency-Key: longer than 255 characters");
   const hash = createHash("sha256")
     .update(JSON.stringify([endpoint, request, webhookUrl, body.priority ?? 0, body.metadata ?? null]))
     .digest("hex");

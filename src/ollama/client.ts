@@ -17,7 +17,9 @@ export interface TargetRequest {
   body?: unknown;
   signal?: AbortSignal;
   /** Raw body to forward as-is (proxied routes). */
-  rawBody?: string | null;
+  rawBody?: string | ReadableStream<Uint8Array> | null;
+  /** Content type of rawBody; JSON when unset. */
+  contentType?: string | null;
 }
 
 export class OllamaClient {
@@ -33,8 +35,8 @@ export class OllamaClient {
     // (a loopback-bound Ollama answers 403 to a foreign Host).
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | null | undefined = req.rawBody;
-    if (body != null) headers["content-type"] = "application/json";
+    let body: string | ReadableStream<Uint8Array> | null | undefined = req.rawBody;
+    if (body != null) headers["content-type"] = typeof body === "string" ? "application/json" : req.contentType || "application/octet-stream";
     if (req.body !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(req.body);
