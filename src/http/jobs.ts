@@ -62,8 +62,9 @@ export function jobRoutes(svc: Services) {
         throw err;
       }
     }, {
-      // Our own reader: the size limit counts chunked bodies too, and any Content-Type is JSON.
-      parse: ({ request }) => readJSON(request, config.maxBodyBytes),
+      // Our own reader first: the size limit counts chunked bodies too, and any Content-Type is JSON.
+      // ("json" after it is never reached; it tells the OpenAPI document the body is JSON.)
+      parse: [({ request }) => readJSON(request, config.maxBodyBytes), "json"],
       body: SubmitSchema,
       detail: detail("Submit a job", "Queues an Ollama chat/generate request. Answers 202 with the job; "
         + "with an Idempotency-Key already used for the same body, 200 with the existing job (409 for a different body)."),

@@ -73,7 +73,11 @@ export function validateInference(endpoint: "/api/chat" | "/api/generate", body:
     throw new RequestError(400,
       `json: cannot unmarshal ${kindOf(v)} into Go struct field ${spec.struct}.${field} of type ${GO_TYPE[kind]}`);
   }
-  if (endpoint === "/api/chat") checkMessages(b.messages);
+  if (endpoint === "/api/chat") {
+    checkMessages(b.messages);
+    const tool = Array.isArray(b.tools) ? b.tools.find((x) => kindOf(x) !== "object" || x === null) : undefined;
+    if (tool !== undefined) throw new RequestError(400, `json: cannot unmarshal ${kindOf(tool)} into Go struct field ChatRequest.tools of type api.Tool`);
+  }
   checkStrings(b.images, `${spec.struct}.images`);
   if (Array.isArray(b.context)) {
     const bad = b.context.find((x) => !Number.isInteger(x));
