@@ -62,6 +62,27 @@ describe("secrets stay secret", () => {
   });
 });
 
+describe("exposure", () => {
+  test("listening beyond loopback with no token logs a warning", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const f2 = await startForeman({ ollamaUrl: fake.url, port, env: { FOREMAN_ADDR: `0.0.0.0:${port}` } });
+    try {
+      expect(f2.logLines().some((l) => l.level === "warn" && /no FOREMAN_TOKEN/.test(l.msg))).toBe(true);
+    } finally {
+      await f2.stop();
+    }
+  });
+
+  test("`foreman healthcheck` (the Docker HEALTHCHECK) exits 0 when the daemon answers, 1 when not", async () => {
+    const run = async (addr: string) => {
+      const p = Bun.spawn([...foremanCommand(), "healthcheck"], { env: { PATH: process.env.PATH ?? "", FOREMAN_ADDR: addr }, stdout: "ignore", stderr: "ignore" });
+      return await p.exited;
+    };
+    expect(await run(`:${fm.port}`)).toBe(0);
+    expect(await run(":9")).toBe(1);
+  });
+});
+
 describe("body size limit", () => {
   test("an oversized body is 413 with a JSON error", async () => {
     const big = chatBody("llama3.2", "x".repeat(10_000));

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { MIGRATIONS } from "../src/store/migrations";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
 import { chatBody, startForeman, tempDir, type ForemanProc } from "./support/foreman";
+import { startReceiver } from "./support/receiver";
 
 let fake: FakeOllama | undefined;
 let fm: ForemanProc | undefined;
@@ -109,5 +110,33 @@ describe("storage", () => {
     const db = new Database(fm.dbPath, { readonly: true });
     expect((db.query("SELECT COUNT(*) AS n FROM artifacts WHERE job_id = ?").get(id) as any).n).toBe(0);
     db.close();
+  });
+
+  test("pruning drops delivered webhook events with their job, but keeps undelivered ones retrying", async () => {
+    fake = await startFakeOllama();
+    const rx = await startReceiver();
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_JOB_TTL: "1s", FOREMAN_WEBHOOK_BACKOFF: "5s" } });
+    try {
+      const submit = async (url: string) => (await (await fm!.fetch("/jobs", { method: "POST",
+        body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", url)), webhook_url: url }) })).json()).id as string;
+      const delivered = await submit(rx.url);
+      const stuck = await submit("http://127.0.0.1:9/nobody-listens");
+      const events = (id: string) => {
+        const db = new Database(fm!.dbPath, { readonly: true });
+        try {
+          return db.query("SELECT status FROM webhook_events WHERE job_id = ?").all(id) as { status: string }[];
+        } finally {
+          db.close();
+        }
+      };
+      for (let i = 0; i < 80 && (await fm.fetch(`/jobs/${stuck}`)).status !== 404; i++) await Bun.sleep(100);
+      expect((await fm.fetch(`/jobs/${delivered}`)).status).toBe(404);
+      expect(events(delivered)).toEqual([]);
+      const left = events(stuck);
+      expect(left.length).toBeGreaterThan(0);
+      expect(left.every((e) => e.status === "pending")).toBe(true);
+    } finally {
+      await rx.stop();
+    }
   });
 });
