@@ -33,7 +33,12 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
   if (!config.token && !isLoopback(config.host)) {
     log.warn({ host: config.host }, "listening beyond loopback with no FOREMAN_TOKEN: anyone on the network can use this queue");
   }
-  const db = openDatabase(config.dbPath);
+  let db;
+  try {
+    db = openDatabase(config.dbPath);
+  } catch (err) {
+    throw new Error(`cannot open the database ${config.dbPath}: ${(err as Error).message} (check FOREMAN_DB_PATH and its permissions)`);
+  }
   const store = new JobStore(db);
 
   const client = new OllamaClient(config.ollamaUrl, config.ollamaToken);

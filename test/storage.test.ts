@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MIGRATIONS } from "../src/store/migrations";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
-import { chatBody, startForeman, tempDir, type ForemanProc } from "./support/foreman";
+import { chatBody, foremanCommand, startForeman, tempDir, type ForemanProc } from "./support/foreman";
 import { startReceiver } from "./support/receiver";
 
 let fake: FakeOllama | undefined;
@@ -69,6 +69,20 @@ describe("storage", () => {
     expect((db.query("PRAGMA integrity_check").get() as any).integrity_check).toBe("ok");
     db.close();
   }, 60_000);
+
+  const canDropRoot = process.getuid?.() === 0 && spawnSync("runuser", ["-u", "nobody", "--", "true"]).status === 0;
+  test.skipIf(!canDropRoot)("a read-only database file: one clear line naming the file, exit 1", async () => {
+    const dir = tempDir("foreman-ro-");
+    const dbPath = join(dir, "ro.db");
+    new Database(dbPath).close();
+    spawnSync("chmod", ["444", dbPath]);
+    spawnSync("chmod", ["777", dir]);
+    const proc = Bun.spawn(["runuser", "-u", "nobody", "--", "env", `FOREMAN_DB_PATH=${dbPath}`, "FOREMAN_ADDR=127.0.0.1:9", ...foremanCommand(), "serve"],
+      { stdout: "pipe", stderr: "pipe" });
+    expect(await proc.exited).toBe(1);
+    const err = await new Response(proc.stderr).text();
+    expect(err.trim().split("\n")).toEqual([`foreman: cannot open the database ${dbPath}: attempt to write a readonly database (check FOREMAN_DB_PATH and its permissions)`]);
+  });
 
   test("a database from schema version 1 migrates forward and keeps its jobs", async () => {
     const dbPath = join(tempDir(), "old.db");
