@@ -73,6 +73,8 @@ describe("logs", () => {
     const res = await fm.fetch("/api/chat", { method: "POST", body: chatBody("qwen2.5:7b", "[[tokens=4]]") });
     const id = res.headers.get("x-foreman-job-id")!;
     await res.text();
+    // The log lines come through foreman's stdout pipe: wait until the last one has arrived.
+    await until(() => fm.logLines().some((l) => l.job_id === id && l.msg === "job done"));
     const lines = fm.logLines().filter((l) => l.job_id === id);
     expect(lines.map((l) => l.msg)).toEqual(["job queued", "job claimed", "swapping model", "unloaded previous model before swap", "model loaded", "first token", "job done"]);
     const claimed = lines.find((l) => l.msg === "job claimed")!;

@@ -61,7 +61,7 @@ describe("starvation bound", () => {
     expect(r.status).toBe(200);
     // 15 flood jobs take ~3 s; the lone job must not wait for all of them.
     expect(waited).toBeLessThan(2500);
-    const log = fm.logLines().find((l) => l.msg === "job claimed" && l.model === "qwen2.5:7b");
+    const log = await until(() => fm!.logLines().find((l) => l.msg === "job claimed" && l.model === "qwen2.5:7b"));
     expect(log?.reason).toBe("starvation");
     await Promise.all(flood);
   });

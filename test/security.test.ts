@@ -1,7 +1,7 @@
 // Token, body limits and configuration errors, seen from outside.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
-import { chatBody, foremanCommand, startForeman, type ForemanProc } from "./support/foreman";
+import { chatBody, foremanCommand, startForeman, until, type ForemanProc } from "./support/foreman";
 
 let fake: FakeOllama;
 let fm: ForemanProc;
@@ -67,7 +67,7 @@ describe("exposure", () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const f2 = await startForeman({ ollamaUrl: fake.url, port, env: { FOREMAN_ADDR: `0.0.0.0:${port}` } });
     try {
-      expect(f2.logLines().some((l) => l.level === "warn" && /no FOREMAN_TOKEN/.test(l.msg))).toBe(true);
+      await until(() => f2.logLines().some((l) => l.level === "warn" && /no FOREMAN_TOKEN/.test(l.msg)));
     } finally {
       await f2.stop();
     }
