@@ -6,6 +6,6 @@ test("200 concurrent callers on top of 1,000 queued async jobs: every answer rig
   const r = await loadTest({ callers: 200, asyncJobs: 1000 });
   expect(r.errors).toEqual([]);
   expect(r.peakRssMB).toBeLessThan(300);
-  expect(r.healthzP99Ms).toBeLessThan(200);
-  expect(r.jobGetP99Ms).toBeLessThan(500);
+  expect(r.healthzP99Ms).toBeLessThan(250);
+  expect(r.jobGetP99Ms).toBeLessThan(250);
 }, 60_000);

@@ -1,6 +1,8 @@
 // Load: many concurrent passthrough callers plus a deep async queue, against one foreman. Checks
 // that every caller gets its own complete answer, no request errors (no "database is locked"),
 // memory stays bounded, and /healthz and /jobs/{id} stay fast while the queue is deep.
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { startFakeOllama } from "../support/fake-ollama";
 import { startForeman } from "../support/foreman";
 
@@ -22,6 +24,34 @@ function rssMB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** The latency probe runs in its own process (test/soak/probe.ts), so it measures foreman, not this
+ *  process's own queue of a thousand outgoing requests. */
+async function startProbe(url: string, ids: string[]) {
+  const idsFile = `${tmpdir()}/foreman-probe-${process.pid}.json`;
+  await Bun.write(idsFile, JSON.stringify(ids));
+  const proc = Bun.spawn([process.execPath, `${import.meta.dir}/probe.ts`, url, idsFile], { stdout: "pipe" });
+  const reader = proc.stdout.getReader();
+  let out = "";
+  while (!out.includes("ready\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("latency probe exited before it was ready");
+    out += new TextDecoder().decode(value);
+  }
+  return {
+    kill: () => proc.kill(),
+    async stop(): Promise<{ healthz: number[]; gets: number[] }> {
+      proc.kill("SIGTERM");
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      rmSync(idsFile, { force: true });
+      return JSON.parse(out.slice(out.indexOf("ready\n") + 6));
+    },
+  };
+}
+
 export async function loadTest(opts: { callers: number; asyncJobs: number }): Promise<LoadReport> {
   const fake = await startFakeOllama();
   const fm = await startForeman({
@@ -30,6 +60,7 @@ export async function loadTest(opts: { callers: number; asyncJobs: number }): Pr
   const errors: string[] = [];
   const t0 = performance.now();
   let peak = 0;
+  let probe: Awaited<ReturnType<typeof startProbe>> | undefined;
   const sampler = setInterval(() => { peak = Math.max(peak, rssMB(fm.proc.pid)); }, 100);
   try {
     // The deep async queue first (mistral), then the interactive callers (llama3.2) on top of it.
@@ -40,20 +71,7 @@ export async function loadTest(opts: { callers: number; asyncJobs: number }): Pr
           .then(async (r) => (r.status === 202 ? (await r.json()).id : (errors.push(`POST /jobs → ${r.status} ${await r.text()}`), null)))));
       ids.push(...batch.filter(Boolean));
     }
-    const healthz: number[] = [];
-    const gets: number[] = [];
-    let probing = true;
-    const probe = (async () => {
-      while (probing) {
-        let t = performance.now();
-        await fetch(`${fm.url}/healthz`);
-        healthz.push(performance.now() - t);
-        t = performance.now();
-        await fetch(`${fm.url}/jobs/${ids[Math.floor(Math.random() * ids.length)]}`);
-        gets.push(performance.now() - t);
-        await Bun.sleep(20);
-      }
-    })();
+    probe = await startProbe(fm.url, ids);
     await Promise.all(Array.from({ length: opts.callers }, async (_, i) => {
       try {
         const res = await fetch(`${fm.url}/api/chat`, {
@@ -66,8 +84,7 @@ export async function loadTest(opts: { callers: number; asyncJobs: number }): Pr
         errors.push(`caller ${i}: ${(err as Error).message}`);
       }
     }));
-    probing = false;
-    await probe;
+    const { healthz, gets } = await probe.stop();
     if (/database is locked/i.test(fm.logs())) errors.push("'database is locked' in the logs");
     return {
       callers: opts.callers, asyncJobs: opts.asyncJobs, errors, peakRssMB: Math.round(peak),
@@ -75,6 +92,7 @@ export async function loadTest(opts: { callers: number; asyncJobs: number }): Pr
     };
   } finally {
     clearInterval(sampler);
+    probe?.kill();
     await fm.stop(9);
     await fake.stop();
   }
