@@ -12,6 +12,17 @@ test("defaults", () => {
   expect(c.jobTtlMs).toBe(24 * 3_600_000);
   expect(c.maxBodyBytes).toBe(64 * 1024 * 1024);
   expect(c.dbPath.startsWith("/")).toBe(true);
+  expect(c.maxWaitMs).toBe(600_000);
+  expect(c.maxQueue).toBe(1000);
+  expect(c.streamHeartbeatMs).toBe(20_000);
+  expect(c.keepAlive).toBe(-1);
+  expect(c.jobTimeoutMs).toBe(600_000);
+});
+
+test("log level and format: a bad value is refused by name", () => {
+  expect(() => loadConfig({ FOREMAN_LOG_LEVEL: "debug", FOREMAN_LOG_FORMAT: "pretty" })).not.toThrow();
+  expect(() => loadConfig({ FOREMAN_LOG_LEVEL: "loud" })).toThrow('FOREMAN_LOG_LEVEL="loud" is not a valid level');
+  expect(() => loadConfig({ FOREMAN_LOG_FORMAT: "xml" })).toThrow('FOREMAN_LOG_FORMAT="xml" is not a valid format');
 });
 
 test("addresses", () => {

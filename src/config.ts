@@ -92,7 +92,23 @@ function keepAliveVar(env: Env): string | number {
   return raw.trim();
 }
 
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const LOG_FORMATS = ["json", "pretty"] as const;
+
+/** The logger is built at import (before the config is read), so it falls back quietly; serve refuses. */
+function checkLogVars(env: Env): void {
+  const level = env.FOREMAN_LOG_LEVEL;
+  if (level && !(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError(`FOREMAN_LOG_LEVEL=${JSON.stringify(level)} is not a valid level (use ${LOG_LEVELS.join(", ")})`);
+  }
+  const format = env.FOREMAN_LOG_FORMAT;
+  if (format && !(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new ConfigError(`FOREMAN_LOG_FORMAT=${JSON.stringify(format)} is not a valid format (use json or pretty)`);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
+  checkLogVars(env);
   const { host, port } = parseAddr(env.FOREMAN_ADDR || ":8080");
   const maxBody = parseSize(env.FOREMAN_MAX_BODY || "64MiB");
   if (maxBody === null || maxBody < 1024) {

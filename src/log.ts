@@ -3,11 +3,15 @@
 // stream (not a worker-thread transport), so it works unchanged inside the compiled binary.
 import pino from "pino";
 import pretty from "pino-pretty";
+import { LOG_FORMATS, LOG_LEVELS } from "./config";
 
-const format = process.env.FOREMAN_LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json");
+// A bad value falls back here (client commands must not die of it); `serve` refuses it in loadConfig.
+const oneOf = <T extends string>(allowed: readonly T[], value: string | undefined, fallback: T): T =>
+  (allowed as readonly string[]).includes(value ?? "") ? (value as T) : fallback;
+const format = oneOf(LOG_FORMATS, process.env.FOREMAN_LOG_FORMAT, process.stdout.isTTY ? "pretty" : "json");
 
 const options: pino.LoggerOptions = {
-  level: process.env.FOREMAN_LOG_LEVEL || "info",
+  level: oneOf(LOG_LEVELS, process.env.FOREMAN_LOG_LEVEL, "info"),
   base: undefined,
   timestamp: pino.stdTimeFunctions.isoTime,
   formatters: { level: (label) => ({ level: label }) },

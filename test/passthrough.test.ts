@@ -205,6 +205,17 @@ describe("errors in Ollama's shape", () => {
     }
   });
 
+  test("the same failure for a stream:false caller is Ollama's 500 with the error, not a 200", async () => {
+    fake.faults.midStreamError = { afterChunks: 2, error: "an error was encountered while running the model" };
+    try {
+      const res = await post("/api/chat", chatBody("llama3.2", "[[tokens=8]]", { stream: false }));
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: "an error was encountered while running the model" });
+    } finally {
+      fake.faults.midStreamError = null;
+    }
+  });
+
   test("unknown routes are gin's 404, wrong methods 405", async () => {
     const nf = await fm.fetch("/api/nothing");
     expect(nf.status).toBe(404);

@@ -73,7 +73,10 @@ describe("backpressure", () => {
     fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_MAX_QUEUE: "3" } });
     const blocker = chat(fm, "llama3.2", "blocker [[tokens=20]]");
     await until(() => fake!.activeGenerations > 0);
-    const queued = [1, 2, 3].map((i) => chat(fm!, "llama3.2", `q${i}`));
+    const queued = [1, 2].map((i) => chat(fm!, "llama3.2", `q${i}`));
+    const keyed = { method: "POST", headers: { "idempotency-key": "k-1" }, body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", "keyed")) }) };
+    const first = await fm.fetch("/jobs", keyed);
+    expect(first.status).toBe(202);
     await until(() => readJobs(fm!.dbPath).filter((j) => j.state === "queued").length === 3);
     const over = await chat(fm, "llama3.2", "one too many");
     expect(over.status).toBe(503);
@@ -82,6 +85,11 @@ describe("backpressure", () => {
     const job = await fm.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", "async")) }) });
     expect(job.status).toBe(503);
     expect((await job.json()).error).toContain("queue full");
+    expect(Number(job.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // Re-submitting a job that is already queued is not refused: same key, the same job.
+    const again = await fm.fetch("/jobs", keyed);
+    expect(again.status).toBe(200);
+    expect((await again.json()).id).toBe((await first.json()).id);
     const v1 = await fm.fetch("/v1/chat/completions", { method: "POST", body: chatBody("llama3.2", "openai") });
     expect(v1.status).toBe(503);
     expect(await v1.json()).toEqual({ error: { message: "server busy, please try again.  maximum pending requests exceeded", type: "api_error", param: null, code: null } });
@@ -163,6 +171,8 @@ describe("visibility", () => {
     await until(() => fake!.activeGenerations > 0);
     const submit = (m: string, c: string) => fm!.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: JSON.parse(chatBody(m, c)) }) }).then((r) => r.json());
     const a = await submit("mistral", "a");
+    expect(a.position).toBe(1); // the 202 reply is the job as GET /jobs/{id} shows it
+    expect(a.eta).toBeGreaterThanOrEqual(0);
     const b = await submit("llama3.2", "b");
     const q = await (await fm.fetch("/queue")).json();
     expect(q.running.model).toBe("llama3.2");
@@ -173,6 +183,8 @@ describe("visibility", () => {
     const aNow = await (await fm.fetch(`/jobs/${a.id}`)).json();
     expect(aNow.position).toBe(2);
     expect(aNow.eta).toBeGreaterThanOrEqual(0);
+    const listed = (await (await fm.fetch("/jobs?state=queued")).json()).jobs;
+    expect(listed.map((j: any) => [j.id, j.position])).toEqual([[b.id, 1], [a.id, 2]]);
     await blocker;
   });
 });

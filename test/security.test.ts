@@ -118,6 +118,8 @@ describe("configuration errors", () => {
     [{ FOREMAN_MAX_ATTEMPTS: "0" }, /^foreman: FOREMAN_MAX_ATTEMPTS="0" is not a valid integer/],
     [{ FOREMAN_OLLAMA_URL: "ftp://x" }, /^foreman: FOREMAN_OLLAMA_URL="ftp:\/\/x" is not a valid URL/],
     [{ FOREMAN_MAX_BODY: "lots" }, /^foreman: FOREMAN_MAX_BODY="lots" is not a valid size/],
+    [{ FOREMAN_LOG_LEVEL: "loud" }, /^foreman: FOREMAN_LOG_LEVEL="loud" is not a valid level/],
+    [{ FOREMAN_LOG_FORMAT: "xml" }, /^foreman: FOREMAN_LOG_FORMAT="xml" is not a valid format/],
   ];
   for (const [env, message] of cases) {
     test(`${Object.keys(env)[0]} bad → exit 2 with one clear line`, async () => {
@@ -132,4 +134,10 @@ describe("configuration errors", () => {
       expect(err).not.toMatch(/\n\s+at /); // no stack trace
     });
   }
+
+  test("a bad log level does not break client commands", async () => {
+    const proc = Bun.spawn([...foremanCommand(), "version"], { env: { PATH: process.env.PATH ?? "", FOREMAN_LOG_LEVEL: "loud" }, stdout: "pipe", stderr: "pipe" });
+    expect(await proc.exited).toBe(0);
+    expect(await new Response(proc.stdout).text()).toMatch(/^foreman \d+\.\d+\.\d+/);
+  });
 });

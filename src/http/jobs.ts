@@ -3,7 +3,7 @@
 import { Elysia, t } from "elysia";
 import { jobView } from "../jobs/view";
 import { m } from "../metrics/metrics";
-import { JOB_ENDPOINTS, SubmitError, submitAsyncJob } from "../jobs/submit";
+import { JOB_ENDPOINTS, QueueFullError, SubmitError, submitAsyncJob } from "../jobs/submit";
 import { normalizeModel } from "../ollama/names";
 import type { Services } from "../services";
 import type { JobState } from "../store/jobs";
@@ -48,16 +48,14 @@ export function jobRoutes(svc: Services) {
 
   return new Elysia()
     .post("/jobs", async ({ body, request }) => {
-      const retryAfter = queue.retryAfter();
-      if (retryAfter !== null) {
-        m.queueFull.inc({ route: "/jobs" });
-        return ollamaError(503, `queue full: ${config.maxQueue} jobs already waiting (FOREMAN_MAX_QUEUE); retry later`,
-          { "retry-after": String(retryAfter) });
-      }
       try {
         const { job, created } = await submitAsyncJob(svc, body, request.headers.get("idempotency-key"));
-        return json(jobView(job), created ? 202 : 200, { location: `/jobs/${job.id}` });
+        return json(jobWithPosition(svc, job, { followChanges: false }), created ? 202 : 200, { location: `/jobs/${job.id}` });
       } catch (err) {
+        if (err instanceof QueueFullError) {
+          m.queueFull.inc({ route: "/jobs" });
+          return ollamaError(503, err.message, { "retry-after": String(err.retryAfter) });
+        }
         if (err instanceof SubmitError) return ollamaError(err.status, err.message);
         throw err;
       }
@@ -79,7 +77,8 @@ export function jobRoutes(svc: Services) {
         origin: query.origin as "sync" | "async" | undefined, before: query.before?.toUpperCase(), limit: limit + 1,
       });
       const page = rows.slice(0, limit);
-      return json({ jobs: page.map((r) => jobView(r, false)), next: rows.length > limit ? page[page.length - 1].id : null });
+      const jobs = page.map((r) => jobWithPosition(svc, r, { withResult: false }));
+      return json({ jobs, next: rows.length > limit ? page[page.length - 1].id : null });
     }, { query: ListQuery, detail: detail("List jobs", "Newest first; pass `next` as `before` for the next page.") })
     .get("/jobs/:id", ({ params }) => {
       const row = store.get(params.id.toUpperCase());

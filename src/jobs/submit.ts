@@ -32,6 +32,13 @@ export type SubmitOutcome = { job: JobRow; created: boolean };
 
 export class SubmitError extends RequestError {}
 
+/** FOREMAN_MAX_QUEUE reached; `retryAfter` in seconds. */
+export class QueueFullError extends SubmitError {
+  constructor(readonly retryAfter: number, maxQueue: number) {
+    super(503, `queue full: ${maxQueue} jobs already waiting (FOREMAN_MAX_QUEUE); retry later`);
+  }
+}
+
 /** The Ollama request in either form: {endpoint, request} or the Go foreman's bare /api/chat body. */
 function normalize(body: SubmitBody): { endpoint: JobEndpoint; request: Record<string, unknown> } {
   if (body.request !== undefined) {
@@ -80,6 +87,9 @@ export async function submitAsyncJob(
     const existing = deps.queue.store.byIdempotencyKey(key);
     if (existing) return sameKey(existing, hash);
   }
+  // After the key lookup: re-submitting a job that is already queued is never refused as "full".
+  const retryAfter = deps.queue.retryAfter();
+  if (retryAfter !== null) throw new QueueFullError(retryAfter, deps.config.maxQueue);
   const model = native.model as string;
   if (deps.inventory.known && !(await deps.inventory.ensureKnown(model))) {
     throw new SubmitError(404, `model '${model}' not found`);

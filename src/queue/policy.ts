@@ -46,16 +46,15 @@ export function pickNext({ view, residentKey, now, maxWaitMs }: PolicyInput): Pi
 
 /** An in-memory QueueView over a snapshot, for forecasting (and tests); `remove` takes a job out. */
 export function memoryView(jobs: QueuedHead[]): QueueView & { remove(id: string): void } {
-  const byAge = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const byId = (a: QueuedHead, b: QueuedHead) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const byAge = [...jobs].sort(byId);
+  // Highest priority first, oldest first within one: the top is the first one not removed.
+  const byPriority = [...jobs].sort((a, b) => b.priority - a.priority || byId(a, b));
   const removed = new Set<string>();
-  const first = (pred: (j: QueuedHead) => boolean) => byAge.find((j) => !removed.has(j.id) && pred(j)) ?? null;
+  const first = (pred: (j: QueuedHead) => boolean, list = byAge) => list.find((j) => !removed.has(j.id) && pred(j)) ?? null;
   return {
     oldestQueued: () => first(() => true),
-    topPriorityQueued: () => {
-      let best: QueuedHead | null = null;
-      for (const j of byAge) if (!removed.has(j.id) && (!best || j.priority > best.priority)) best = j;
-      return best;
-    },
+    topPriorityQueued: () => first(() => true, byPriority),
     oldestQueuedAt: (p) => first((j) => j.priority === p),
     oldestQueuedFor: (k, p) => first((j) => j.model_key === k && j.priority === p),
     remove: (id) => void removed.add(id),

@@ -231,7 +231,8 @@ export class Worker {
         running.kick();
         for (const line of lines) {
           const chunk = parseChunk(line);
-          if (typeof chunk.error === "string") throw new TargetHttpError(res.status, chunk.error);
+          // An error line after a 200: Ollama answers a stream:false caller 500 for it (its default status).
+          if (typeof chunk.error === "string") throw new TargetHttpError(res.ok ? 500 : res.status, chunk.error);
           assembler.add(chunk);
           if (chunk.done) {
             const original = JSON.parse(job.request) as Record<string, unknown>;

@@ -25,6 +25,8 @@ export interface Faults {
   failNext: { status: number; error: string; count: number } | null;
   midStreamError: { afterChunks: number; error: string } | null;
   dropAfterChunks: number | null;
+  /** After N chunks, send nothing more but keep the connection open until the request is aborted. */
+  stallAfterChunks: number | null;
   hangBeforeHeaders: boolean;
   busy: boolean;
 }
@@ -630,7 +632,7 @@ class FakeOllamaServer implements FakeOllama {
     this.unloads.length = 0;
     this.requests.length = 0;
     this.maxConcurrentGenerations = this.activeGenerations;
-    Object.assign(this.faults, { refuse: false, failNext: null, midStreamError: null, dropAfterChunks: null, hangBeforeHeaders: false, busy: false });
+    Object.assign(this.faults, { refuse: false, failNext: null, midStreamError: null, dropAfterChunks: null, stallAfterChunks: null, hangBeforeHeaders: false, busy: false });
   }
 
   async refuse(on: boolean): Promise<void> {
@@ -666,7 +668,7 @@ class FakeOllamaServer implements FakeOllama {
 
   /** `refuse` is an accessor so that `fake.faults.refuse = true` works too. */
   private defaultFaults(): Faults {
-    const faults = { failNext: null, midStreamError: null, dropAfterChunks: null, hangBeforeHeaders: false, busy: false };
+    const faults = { failNext: null, midStreamError: null, dropAfterChunks: null, stallAfterChunks: null, hangBeforeHeaders: false, busy: false };
     return Object.defineProperty(faults, "refuse", {
       enumerable: true, get: () => !this.server, set: (on: boolean) => void this.refuse(on),
     }) as Faults;
@@ -843,13 +845,15 @@ class FakeOllamaServer implements FakeOllama {
     const timing = { started: c.started, loadMs: lease.loadMs, promptMs: performance.now() - p0, firstAt: 0 };
     const fmt = this.formatter(kind, body, plan.doneReason, timing);
     const f = this.faults;
-    const events = this.pace(plan.pieces, c.signal, f.midStreamError ? { ...f.midStreamError } : null, f.dropAfterChunks);
+    const events = this.pace(plan.pieces, c.signal, f.midStreamError ? { ...f.midStreamError } : null, f.dropAfterChunks, f.stallAfterChunks);
     return body.stream === false ? this.collect(events, fmt, finish) : this.streamOut(events, fmt, finish);
   }
 
   /** Paces the pieces by tokenMs and injects the streaming faults (they always fire, even on short replies). */
-  private async *pace(pieces: Piece[], signal: AbortSignal, mid: Faults["midStreamError"], drop: number | null): AsyncGenerator<Event> {
+  private async *pace(pieces: Piece[], signal: AbortSignal, mid: Faults["midStreamError"], drop: number | null, stall: number | null): AsyncGenerator<Event> {
     for (let i = 0; ; i++) {
+      // A stall never resumes: the abort rejects, which ends the stream like a caller going away.
+      if (stall !== null && i === Math.min(stall, pieces.length)) await untilAborted(new Promise<never>(() => {}), signal);
       if (mid && i === Math.min(mid.afterChunks, pieces.length)) { yield { kind: "error", error: mid.error }; return; }
       if (drop !== null && i === Math.min(drop, pieces.length)) {
         if (i > 0) await sleep(Math.max(this.o.tokenMs, DROP_FLUSH_MS), signal); // else Bun may not have flushed the chunks yet
