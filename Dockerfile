@@ -4,7 +4,9 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build
+# .git is not sent to the build (.dockerignore), so pass the commit: --build-arg FOREMAN_COMMIT=$(git rev-parse --short HEAD)
+ARG FOREMAN_COMMIT=unknown
+RUN FOREMAN_COMMIT=$FOREMAN_COMMIT npm run build
 
 FROM debian:bookworm-slim
 RUN useradd --system --uid 10001 --home /var/lib/foreman foreman \

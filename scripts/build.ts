@@ -11,7 +11,10 @@ const ALL: [target: string, file: string][] = [
   ["bun-linux-arm64", "foreman-linux-arm64"],
 ];
 
-const commit = (await $`git rev-parse --short HEAD`.quiet().nothrow()).stdout.toString().trim() || "unknown";
+// FOREMAN_COMMIT wins (a Docker build has no .git); else git; else "unknown".
+const commit = process.env.FOREMAN_COMMIT && process.env.FOREMAN_COMMIT !== "unknown"
+  ? process.env.FOREMAN_COMMIT
+  : (await $`git rev-parse --short HEAD`.quiet().nothrow()).stdout.toString().trim() || "unknown";
 const targets: [string | null, string][] = process.argv.includes("--all") ? ALL : [[null, "foreman"]];
 
 for (const [target, file] of targets) {

@@ -494,6 +494,7 @@ describe("usage", () => {
     ["bad --metadata", ["submit", "-m", "llama3.2", "--metadata", "novalue", "hi"], /^foreman submit: --metadata takes key=value, not "novalue"\n$/],
     ["--metadata without a key", ["submit", "-m", "llama3.2", "--metadata", "=v", "hi"], /^foreman submit: --metadata takes key=value/],
     ["bad --priority", ["submit", "-m", "llama3.2", "--priority", "high", "hi"], /^foreman submit: --priority takes an integer/],
+    ["--priority out of range", ["submit", "-m", "llama3.2", "--priority", "500", "hi"], /^foreman submit: --priority takes an integer from -100 to 100, not "500"\n$/],
     ["unknown flag", ["submit", "-m", "llama3.2", "--bogus", "hi"], /^foreman submit: Unknown option '--bogus'/],
     ["--model without a value", ["submit", "--model"], /^foreman submit: .*--model/],
     ["unknown flag on jobs", ["jobs", "--nope"], /^foreman jobs: Unknown option '--nope'.*\nusage: foreman jobs/s],

@@ -67,7 +67,7 @@ test("a reset mid-stream, streaming caller: the chunks so far, then an error lin
   expect(res.status).toBe(200);
   const { lines } = await readNdjson(res);
   expect(lines.slice(0, -1).map((l) => l.message.content).join("")).toBe(" tok1 tok2 tok3");
-  expect(lines.at(-1)).toEqual({ error: expect.stringMatching(/^connection lost mid-stream/) });
+  expect(lines.at(-1)).toEqual({ error: expect.stringMatching(/^connection lost mid-stream: ECONNRESET: The socket connection was closed unexpectedly\.$/) });
   // A retry would repeat what the caller already has.
   expect(readJob(fm.dbPath, res.headers.get("x-foreman-job-id")!)).toMatchObject({ state: "failed", attempt: 1 });
   expect(sent(fake, "cut [[tokens=10]]")).toBe(1);

@@ -48,6 +48,8 @@ describe("metrics", () => {
     expect(m.get('foreman_job_load_seconds_count{model="mistral:latest"}')).toBe(1);
     expect(m.get('foreman_time_to_first_token_seconds_count{model="llama3.2:latest"}')).toBeGreaterThanOrEqual(1);
     expect(m.get('foreman_target_request_errors_total{class="http"}')).toBe(1);
+    const failed = fm.logLines().find((l) => l.msg === "job failed: target error");
+    expect(failed).toMatchObject({ model: "llama3.2", status: 500, err: "boom", wait_ms: expect.any(Number), run_ms: expect.any(Number) });
     expect(m.get("foreman_target_up")).toBe(1);
     expect(m.get('foreman_http_requests_total{route="/api/chat",method="POST",status="200"}')).toBe(3);
     expect(m.get("foreman_webhook_pending")).toBe(0);

@@ -55,7 +55,9 @@ export async function submit(args: string[]): Promise<number> {
     if (i < 1) throw new CliError(`--metadata takes key=value, not ${JSON.stringify(kv)}`, 2);
     metadata[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  if (v.priority !== undefined && !/^-?\d+$/.test(String(v.priority))) throw new CliError("--priority takes an integer from -100 to 100", 2);
+  if (v.priority !== undefined && !(/^-?\d+$/.test(String(v.priority)) && Math.abs(Number(v.priority)) <= 100)) {
+    throw new CliError(`--priority takes an integer from -100 to 100, not ${JSON.stringify(v.priority)}`, 2);
+  }
   const request = v.generate
     ? { model: v.model, prompt, ...(v.system ? { system: v.system } : {}) }
     : { model: v.model, messages: [...(v.system ? [{ role: "system", content: v.system }] : []), { role: "user", content: prompt }] };

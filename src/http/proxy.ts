@@ -1,5 +1,6 @@
 // Straight-through proxying for routes that are not queued (embeddings, /api/show, model management):
 // the body goes to the target as-is and the answer, streamed or not, comes back with its status.
+import { m } from "../metrics/metrics";
 import { describeFetchError, TargetConnectionError } from "../ollama/client";
 import type { Services } from "../services";
 import { readBody } from "./body";
@@ -25,6 +26,7 @@ async function relay(svc: Services, request: Request, path: string, method: stri
     res = await svc.client.send(path, { method, rawBody: body, signal: request.signal, contentType: request.headers.get("content-type") });
   } catch (err) {
     if (!(err instanceof TargetConnectionError)) throw err;
+    m.targetErrors.inc({ class: "connection" });
     svc.inventory.markDown(describeFetchError(err));
     return ollamaError(502, `ollama target unreachable: ${describeFetchError(err)}`);
   }

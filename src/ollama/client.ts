@@ -91,8 +91,11 @@ export function errorText(body: string, status: number): string {
 
 export function describeFetchError(err: unknown): string {
   if (err instanceof Error) {
+    // Bun appends advice for developers ("For more information, pass `verbose: true`…"; "Is the
+    // computer able to access the url?"); callers and logs get the error itself.
+    const message = err.message.replace(/\s*(For more information, pass `verbose: true`|Is the computer able to access the url\?).*$/s, "");
     const code = (err as { code?: string }).code;
-    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+    return code && !message.includes(code) ? `${message} (${code})` : message;
   }
   return String(err);
 }

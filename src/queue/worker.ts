@@ -260,8 +260,7 @@ export class Worker {
     // keep_alive 0 unloads the model once the request is over, with or without a prompt.
     this.residentKey = kind === "unload" || isZeroKeepAlive(req.keep_alive) ? null : job.model_key;
     if (!done) return; // cancelled at the last moment: the cancel already told everyone
-    log.info({ job_id: job.id, model: job.model, kind, wait_ms: (job.started_at ?? job.created_at) - job.created_at,
-      run_ms: Date.now() - (job.started_at ?? job.created_at), load_ms: job.load_ms, eval_count: native.eval_count,
+    log.info({ job_id: job.id, model: job.model, kind, ...timings(job), eval_count: native.eval_count,
       prompt_eval_count: native.prompt_eval_count }, "job done");
     this.d.hub.emit(job.id, { type: "chunk", line: finalLine });
     this.d.hub.emit(job.id, { type: "state", job: done });
@@ -280,7 +279,7 @@ export class Worker {
     }
     if (err instanceof TargetHttpError) {
       m.targetErrors.inc({ class: "http" });
-      log.warn({ job_id: job.id, model: job.model, status: err.status, err: err.message }, "job failed: target error");
+      log.warn({ job_id: job.id, model: job.model, status: err.status, err: err.message, ...timings(job) }, "job failed: target error");
       this.move(job.id, ACTIVE, "failed", { error: err.message, error_status: err.status });
       return;
     }
@@ -309,7 +308,7 @@ export class Worker {
       return;
     }
     if (job.attempt >= job.max_attempts) {
-      log.warn({ job_id: job.id, attempts: job.attempt, err: reason }, "job failed: out of attempts");
+      log.warn({ job_id: job.id, model: job.model, attempts: job.attempt, err: reason, ...timings(job) }, "job failed: out of attempts");
       this.move(job.id, ACTIVE, "failed", { error: reason, error_status: 502 });
       return;
     }
@@ -335,6 +334,12 @@ export class Worker {
     if (row) this.d.hub.emit(id, { type: "state", job: row });
     return row;
   }
+}
+
+/** A job's durations for its last log line: queued, running, and the load (if it paid one). */
+function timings(job: JobRow): { wait_ms: number; run_ms: number; load_ms: number | null } {
+  const started = job.started_at ?? job.created_at;
+  return { wait_ms: started - job.created_at, run_ms: Date.now() - started, load_ms: job.load_ms };
 }
 
 function parseChunk(line: string): Record<string, unknown> {
