@@ -2,18 +2,25 @@
 // process (token on, a small FOREMAN_MAX_BODY) in front of one healthy fake Ollama.
 //
 // Properties checked on every answer:
-//  - never a 5xx (the target is healthy and the queue far from full), except the one 500 Ollama
-//    itself gives and foreman relays as-is: a known option of the wrong type (ollama-api.md §1, §7);
+//  - never a 5xx (the target is healthy and the queue far from full), except the 500s Ollama itself
+//    gives and foreman relays as-is: a known option of the wrong type (ollama-api.md §1, §7), and the
+//    error of a non-streamed pull/push/create that fails (Ollama's waitForStream answers it with 500);
 //  - never a hang: each request has a deadline, and foreman is alive and healthy at the end;
 //  - every 4xx carries a JSON error: {"error":"…"} on native and /jobs routes, OpenAI's
 //    {"error":{"message","type","param","code"}} on /v1 — 401s included; unknown routes and methods
 //    answer gin's text/plain "404 page not found" / "405 method not allowed"; a request line +
 //    headers past Bun's 16 KiB parser limit may get Bun's bare 431 (no foreman code runs for it);
+//    a HEAD answer has no body, only its status and content type; the fake has no blob routes, so
+//    /api/blobs/{digest} relays its gin-like text/plain 404, and never reaches another target path;
 //  - the jobs table only grows by the jobs the answers report (202 from POST /jobs, or a sync job
 //    with X-Foreman-Job-Id): a rejected request never leaves a row behind, checked per request and
 //    for concurrent batches. A sync job the target rejects after it was queued is accepted only when
 //    the reason is a model capability foreman cannot know up front ("… does not support chat");
-//    body decode errors Ollama gives while binding the request must be caught before queuing.
+//    body decode errors Ollama gives while binding the request must be caught before queuing;
+//  - model management (pull, create, copy, delete) is relayed to the fake, whose catalog it changes:
+//    the fields that name what is created, replaced or deleted only ever hold "zfuzz-…" scratch names,
+//    a raw body sent there names none of the fake's models, and after each such request the fake's
+//    own models are checked unchanged (so later properties still find llama3.2, all-minilm, …).
 //
 // FUZZ_SEED=<n> replays a run; FUZZ_SCALE=<x> multiplies every numRuns.
 import { Database } from "bun:sqlite";
@@ -51,6 +58,7 @@ beforeAll(async () => {
   fake = await startFakeOllama();
   fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_TOKEN: TOKEN, FOREMAN_MAX_BODY: "256KiB" } });
   db = new Database(fm.dbPath, { readonly: true });
+  ownModels = await fakeCatalog();
   const res = await fm.fetch("/jobs", {
     method: "POST",
     body: JSON.stringify({ request: { model: "llama3.2", messages: [{ role: "user", content: "seed job" }] } }),
@@ -123,7 +131,16 @@ const headerBytes = (r: Req) =>
 
 const countStmt = () => (db.query("SELECT COUNT(*) AS n FROM jobs").get() as { n: number }).n;
 
-async function send(r: Req): Promise<Answer> {
+/** The first bytes of a body that never ends (GET /events); the stream is then cancelled. */
+async function firstChunk(res: Response): Promise<string> {
+  const reader = res.body!.getReader();
+  const { value } = await reader.read();
+  await reader.cancel();
+  return new TextDecoder().decode(value ?? new Uint8Array());
+}
+
+/** `endless`: an event-stream answer is read up to its first chunk (its status and headers are the answer). */
+async function send(r: Req, opts: { endless?: boolean } = {}): Promise<Answer> {
   const path = r.path.replaceAll("{{REAL}}", realId).replaceAll("{{real}}", realId.toLowerCase());
   const headers = new Headers(r.headers);
   if (r.auth.header !== undefined) headers.set("authorization", r.auth.header);
@@ -144,7 +161,7 @@ async function send(r: Req): Promise<Answer> {
   try {
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     res = await fetch(fm.url + path, { method: r.method, headers, body, signal, redirect: "manual" });
-    text = await res.text();
+    text = opts.endless && (res.headers.get("content-type") ?? "").startsWith("text/event-stream") ? await firstChunk(res) : await res.text();
   } catch (err) {
     throw new Error(`no complete answer within ${REQUEST_TIMEOUT_MS} ms, or the connection dropped: ${String(err)}\n  request: ${describeReq(r)}`);
   }
@@ -160,6 +177,7 @@ async function send(r: Req): Promise<Answer> {
 function routeLabel(p: string): string {
   if (p.includes("/zz")) return "(unknown path)";
   if (p.startsWith("/v1/models/")) return "/v1/models/{model}";
+  if (p.startsWith("/api/blobs/")) return "/api/blobs/{digest}";
   const m = /^\/jobs\/[^/]*(\/.*)?$/.exec(p);
   if (!m) return p;
   const rest = m[1] ?? "";
@@ -178,8 +196,12 @@ function errorMessage(path: string, text: string): string | null {
 
 /** Capabilities only the target knows (foreman's inventory has no /api/show data): fine to learn after queuing. */
 const CAPABILITY_ERROR = /does not support (chat|generate|tools|thinking|insert|vision|completion|embedding)\b/;
-/** The one 5xx Ollama gives for a request: a known option of the wrong type (ollama-api.md §1, §7). */
+/** A 5xx Ollama gives for a request: a known option of the wrong type (ollama-api.md §1, §7). */
 const OPTION_TYPE_500 = /^option "[^"]+" must be of /;
+const OPTION_ROUTES = ["/api/chat", "/api/generate", "/api/embed", "/api/embeddings"];
+/** The other: a non-streamed pull/push/create whose progress ends in an error (the fake's wording). */
+const PROGRESS_500 = /^(pull model manifest: file does not exist|open [^]*: no such file or directory)$/;
+const PROGRESS_ROUTES = ["/api/pull", "/api/push", "/api/create"];
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -191,12 +213,15 @@ function check(r: Req, a: Answer, opts: { queue?: boolean } = {}): void {
     throw new Error(`${what}\n  request: ${describeReq(r)}\n  answer:  ${a.status} ${a.contentType || "(no content-type)"} ${JSON.stringify(clip(a.text, 300))}`);
   };
   const msg = errorMessage(path, a.text);
+  const head = r.method === "HEAD";
 
-  // Never a 5xx, but for Ollama's own option-type 500, relayed from the target.
+  // Never a 5xx, but for Ollama's own 500s (option type, failed non-streamed progress), relayed from the target.
   if (a.status >= 500) {
-    const relayed = OPTION_TYPE_500.test(msg ?? "") && ["/api/chat", "/api/generate", "/api/embed"].includes(path);
+    const relayed = (OPTION_TYPE_500.test(msg ?? "") && OPTION_ROUTES.includes(path))
+      || (PROGRESS_500.test(msg ?? "") && PROGRESS_ROUTES.includes(path));
     if (!relayed) fail(`${a.status}: a 5xx is a bug here (healthy target, queue not full)`);
   }
+  if (head && a.text !== "") fail("a HEAD answer with a body");
   // Bun's own header limit: nothing of foreman runs, so no JSON. Only acceptable past that limit.
   if (a.status === 431) {
     if (headerBytes(r) < BUN_HEADER_LIMIT - 1024) fail("431 for a request well under Bun's 16 KiB header limit");
@@ -209,11 +234,15 @@ function check(r: Req, a: Answer, opts: { queue?: boolean } = {}): void {
 
   // Error bodies.
   if (a.status >= 400 && a.status < 500) {
-    const plain = !r.known && r.auth.valid && a.status !== 413;
+    // The fake has no blob routes: its gin-like 404 comes back as-is (real Ollama answers JSON there).
+    const fakeBlob404 = path.startsWith("/api/blobs/") && a.status === 404 && r.auth.valid;
+    const plain = (!r.known && r.auth.valid && a.status !== 413) || fakeBlob404;
     if (plain) {
       if (a.status !== 404 && a.status !== 405) fail("an unknown route or method must answer 404 or 405");
       const want = a.status === 404 ? "404 page not found" : "405 method not allowed";
-      if (!a.contentType.startsWith("text/plain") || a.text !== want) fail(`an unknown route/method must answer text/plain "${want}", like gin`);
+      if (!a.contentType.startsWith("text/plain") || (!head && a.text !== want)) fail(`an unknown route/method must answer text/plain "${want}", like gin`);
+    } else if (head) {
+      if (!a.contentType.startsWith("application/json")) fail("a 4xx HEAD answer without a JSON content type");
     } else {
       if (!a.contentType.startsWith("application/json")) fail("a 4xx without a JSON content type");
       let b: any;
@@ -261,7 +290,52 @@ function newJobs(r: Req, a: Answer): number {
   return SYNC_JOB_ROUTES.includes(path) && a.jobId !== null ? 1 : 0;
 }
 
-const roundTrip = async (r: Req) => check(r, await send(r));
+const roundTrip = async (r: Req) => {
+  check(r, await send(r));
+  if (CATALOG_ROUTES.has(pathname(r.path))) await checkOwnModels(r);
+};
+
+// -------------------------------------------------------------------------------------------------
+// The fake's catalog under model-management fuzzing
+
+/** Routes that create, replace or delete the fake's models. */
+const CATALOG_ROUTES = new Set(["/api/pull", "/api/create", "/api/copy", "/api/delete"]);
+/** The only names those routes are given where a model is created, replaced or deleted. */
+const SCRATCH_PREFIX = "zfuzz-";
+const SCRATCH = ["zfuzz-a", "zfuzz-b:v1"];
+/** Any spelling of the fake's models (and of those it can pull) that a raw body could carry. */
+const FAKE_MODEL = /llama|qwen|mistral|gemma|deepseek|minilm|phi3|tinyllama/i;
+
+const bodyText = (b: Body | undefined) =>
+  b === undefined ? "" : typeof b === "string" ? b : Buffer.from(b instanceof Uint8Array ? b : b.chunked).toString("latin1");
+/** A raw body (not built field by field) goes to a catalog-changing route only if it names none of the fake's models. */
+const harmless = (path: string, body: Body | undefined) => !CATALOG_ROUTES.has(path) || !FAKE_MODEL.test(bodyText(body));
+
+/** The fake's /api/tags entries by lowercased name, read from the fake itself. */
+async function fakeCatalog(): Promise<Map<string, string>> {
+  const res = await fetch(`${fake.url}/api/tags`, { signal: AbortSignal.timeout(5_000) });
+  const { models } = (await res.json()) as { models: { name: string }[] };
+  return new Map(models.map((m) => [m.name.toLowerCase(), JSON.stringify(m)]));
+}
+/** The fake's models as they were before any fuzzing. */
+let ownModels = new Map<string, string>();
+
+async function checkOwnModels(r?: Req): Promise<void> {
+  const now = await fakeCatalog();
+  for (const [name, entry] of ownModels) {
+    if (now.get(name) === entry) continue;
+    throw new Error(`the fake's model ${name} was ${now.has(name) ? `changed: ${now.get(name)}` : "deleted"} (the fuzzer named it in a `
+      + `model-management body; later properties need it)${r ? `\n  request: ${describeReq(r)}` : ""}`);
+  }
+}
+
+/** Makes the fixed scratch models exist (copies of llama3.2, made at the fake directly). */
+async function makeScratch(): Promise<void> {
+  for (const destination of SCRATCH) {
+    const res = await fetch(`${fake.url}/api/copy`, { method: "POST", body: JSON.stringify({ source: "llama3.2", destination }) });
+    if (res.status !== 200) throw new Error(`could not copy llama3.2 to ${destination} at the fake: ${res.status}`);
+  }
+}
 
 // -------------------------------------------------------------------------------------------------
 // Value generators
@@ -355,6 +429,60 @@ const embedObj = withExtras(fc.record({
 const showObj = withExtras(fc.record({
   model: f(modelName), name: f(modelName), verbose: f(fc.boolean()), system: f(shortText), template: f(shortText), options: f(options),
 }, { requiredKeys: [] }));
+
+/** The legacy embeddings route: one prompt, one embedding. */
+const embeddingsObj = withExtras(fc.record({
+  model: f(fc.oneof(modelName, fc.constant("all-minilm"))), prompt: f(fc.oneof(shortText, fc.constant(""))), options: f(options),
+  keep_alive: keepAlive, truncate: f(fc.boolean()),
+}, { requiredKeys: [] }));
+
+// --- model management bodies: what they create, replace or delete is only ever a scratch model
+
+/** "zfuzz-" + anything: no fake model can have that name (the fake trims, lowercases, adds ":latest"). */
+const scratchName = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...SCRATCH) },
+  { weight: 3, arbitrary: fc.oneof(printable, fc.string({ unit: "grapheme", maxLength: 8 }),
+    fc.constantFrom("", " ", ":", ":latest", "A:B", "/x", "x/y/z:t", ":/", "%FF", "\u0000", "\ud800", "a".repeat(600), "/../llama3.2"))
+    .map((s) => SCRATCH_PREFIX + s) },
+);
+/** In the fake's registry but not in its catalog: a pull of one succeeds and adds it. */
+const pullable = fc.constantFrom("phi3", "tinyllama:latest", "registry.ollama.ai/library/phi3:latest", "PHI3");
+const HEX = "0123456789abcdef".split("");
+const hex64 = fc.string({ unit: fc.constantFrom(...HEX), minLength: 64, maxLength: 64 });
+const blobDigest = fc.oneof(
+  { weight: 3, arbitrary: hex64.map((h) => `sha256:${h}`) },
+  { weight: 2, arbitrary: fc.oneof(hex64.map((h) => `sha256-${h}`), hex64.map((h) => `SHA256:${h.toUpperCase()}`), hex64,
+    fc.string({ unit: fc.constantFrom(...HEX), maxLength: 80 }).map((h) => `sha256:${h}`)) },
+  { weight: 2, arbitrary: fc.constantFrom("sha256:", "sha512:00", "md5:d41d8cd98f00b204e9800998ecf8427e", ":", "sha256::", "sha256:../../x",
+    "sha256:\u0000", `sha256:${"0".repeat(5000)}`) },
+  { weight: 1, arbitrary: anyText },
+);
+const transferFields = { insecure: f(fc.boolean()), stream: f(fc.boolean()), username: f(shortText), password: f(shortText) };
+
+const pullObj = withExtras(fc.record({
+  model: f(fc.oneof(scratchName, pullable)), name: f(fc.oneof(scratchName, pullable)), ...transferFields,
+}, { requiredKeys: [] }));
+
+/** A push changes nothing at the fake: any model, its own included. */
+const pushObj = withExtras(fc.record({
+  model: f(fc.oneof(modelName, scratchName)), name: f(fc.oneof(modelName, scratchName)), ...transferFields,
+}, { requiredKeys: [] }));
+
+const createObj = withExtras(fc.record({
+  model: f(scratchName), name: f(scratchName), from: f(fc.oneof(fc.constantFrom(...KNOWN_MODELS), scratchName, modelName)),
+  files: f(fc.dictionary(fc.oneof(fc.constantFrom("model.gguf", "", "../x.gguf"), printable), f(blobDigest), { maxKeys: 2 })),
+  adapters: f(fc.dictionary(printable, f(blobDigest), { maxKeys: 1 })), stream: f(fc.boolean()),
+  quantize: f(fc.constantFrom("q4_K_M", "Q8_0", "f16", "bogus", "")), system: f(shortText), template: f(shortText),
+  parameters: f(options), license: f(fc.oneof(shortText, fc.array(shortText, { maxLength: 2 }))),
+  messages: f(fc.array(f(nativeMessage), { maxLength: 2 })),
+}, { requiredKeys: [] }));
+
+/** The source may be any model (a copy leaves it alone); the destination is a scratch name. */
+const copyObj = withExtras(fc.record({
+  source: f(fc.oneof(fc.constantFrom(...KNOWN_MODELS), scratchName, modelName)), destination: f(scratchName),
+}, { requiredKeys: [] }));
+
+const deleteObj = withExtras(fc.record({ model: f(scratchName), name: f(scratchName) }, { requiredKeys: [] }));
 
 // --- /v1 bodies
 
@@ -454,13 +582,16 @@ const invalidUtf8 = fc.oneof(
 );
 
 /** A body for a JSON route: mostly structured (with typed and mistyped fields), sometimes broken. */
-const bodyFor = (structured: fc.Arbitrary<unknown>): fc.Arbitrary<Body> => fc.oneof(
-  { weight: 10, arbitrary: structured.map((v) => JSON.stringify(v)) },
-  { weight: 2, arbitrary: malformedJson },
-  { weight: 1, arbitrary: nonObjectJson },
-  { weight: 1, arbitrary: invalidUtf8 },
-  { weight: 1, arbitrary: fc.constantFrom("", " ", "\n\t") },
-);
+const bodyFor = (structured: fc.Arbitrary<unknown>, path = ""): fc.Arbitrary<Body> => {
+  const raw = (a: fc.Arbitrary<Body>) => a.filter((b) => harmless(path, b));
+  return fc.oneof(
+    { weight: 10, arbitrary: structured.map((v) => JSON.stringify(v)) },
+    { weight: 2, arbitrary: raw(malformedJson) },
+    { weight: 1, arbitrary: raw(nonObjectJson) },
+    { weight: 1, arbitrary: raw(invalidUtf8) },
+    { weight: 1, arbitrary: fc.constantFrom("", " ", "\n\t") },
+  );
+};
 
 // --- headers
 
@@ -502,8 +633,9 @@ const post = (path: string, body: fc.Arbitrary<Body>) =>
 const POST_ROUTES: Record<string, fc.Arbitrary<unknown>> = {
   "/api/chat": chatObj, "/api/generate": generateObj, "/api/embed": embedObj, "/api/show": showObj,
   "/v1/chat/completions": v1ChatObj, "/v1/completions": v1CompletionObj, "/v1/embeddings": v1EmbeddingsObj, "/jobs": jobsObj,
+  "/api/embeddings": embeddingsObj, "/api/pull": pullObj, "/api/push": pushObj, "/api/create": createObj, "/api/copy": copyObj,
 };
-const routeReq = (path: string) => post(path, bodyFor(POST_ROUTES[path]));
+const routeReq = (path: string) => post(path, bodyFor(POST_ROUTES[path], path));
 const anyPostReq = fc.oneof(...Object.keys(POST_ROUTES).map(routeReq));
 
 // --- paths and queries
@@ -555,6 +687,7 @@ describe("fuzz: POST bodies and headers, per route", () => {
   const cases: [string, number][] = [
     ["/api/chat", 120], ["/api/generate", 80], ["/api/embed", 60], ["/api/show", 40],
     ["/v1/chat/completions", 120], ["/v1/completions", 80], ["/v1/embeddings", 60], ["/jobs", 150],
+    ["/api/embeddings", 50], ["/api/pull", 50], ["/api/push", 40], ["/api/create", 60], ["/api/copy", 50],
   ];
   for (const [path, numRuns] of cases) {
     test(`POST ${path}`, async () => {
@@ -568,12 +701,14 @@ describe("fuzz: raw bodies on every POST route", () => {
 
   test("malformed JSON, non-object JSON and empty bodies", async () => {
     const req = fc.tuple(route, fc.oneof(malformedJson, nonObjectJson, fc.constantFrom("", " ")), commonHeaders)
+      .filter(([path, body]) => harmless(path, body))
       .map(([path, body, headers]) => mkReq({ method: "POST", path, body, headers, auth: VALID_AUTH, known: true }));
     await fc.assert(fc.asyncProperty(req, roundTrip), params(80));
   }, TEST_TIMEOUT_MS);
 
   test("invalid UTF-8 byte sequences (sent as Uint8Array)", async () => {
     const req = fc.tuple(route, invalidUtf8, fc.option(contentType, { nil: undefined }))
+      .filter(([path, body]) => harmless(path, body))
       .map(([path, body, ct]) => mkReq({ method: "POST", path, body, headers: ct === undefined ? {} : { "content-type": ct }, auth: VALID_AUTH, known: true }));
     await fc.assert(fc.asyncProperty(req, roundTrip), params(60));
   }, TEST_TIMEOUT_MS);
@@ -597,10 +732,16 @@ describe("fuzz: raw bodies on every POST route", () => {
         "/v1/completions": `"model":"${model}","prompt":"deep"`,
         "/v1/embeddings": `"model":"${model}","input":"deep"`,
         "/jobs": `"request":{"model":"${model}","messages":${msgs}}`,
+        "/api/embeddings": `"model":"${model}","prompt":"deep"`,
+        "/api/pull": `"model":"zfuzz-deep","stream":false`,
+        "/api/push": `"model":"${model}","stream":false`,
+        "/api/create": `"model":"zfuzz-deep","from":"${model}","stream":false`,
+        "/api/copy": `"source":"${model}","destination":"zfuzz-deep"`,
       };
       const typed: Record<string, string> = {
         "/api/chat": "tools", "/api/generate": "context", "/api/embed": "input", "/api/show": "options",
         "/v1/chat/completions": "stop", "/v1/completions": "stop", "/v1/embeddings": "input", "/jobs": "metadata",
+        "/api/embeddings": "options", "/api/pull": "insecure", "/api/push": "username", "/api/create": "files", "/api/copy": "destination",
       };
       const field = where === "typed" ? typed[path] : where === "metadata" ? "metadata" : "x_deep";
       const body = where === "top" ? deep : `{${base[path]},"${field}":${field === "metadata" ? `{"a":${deep}}` : deep}}`;
@@ -629,6 +770,12 @@ describe("fuzz: raw bodies on every POST route", () => {
         "/v1/completions": { model: m, prompt: text },
         "/v1/embeddings": { model: m, input: text },
         "/jobs": { request: { model: m, messages: [{ role: "user", content: text }] } },
+        "/api/embeddings": { model: m, prompt: text },
+        // What pull, create and copy would add is a scratch model (never one with a huge name).
+        "/api/pull": { model: field === "model" ? `zfuzz-${huge}` : "zfuzz-huge", stream: false, username: text },
+        "/api/push": { model: m, stream: false, password: text },
+        "/api/create": { model: "zfuzz-huge", from: m, system: text, stream: false },
+        "/api/copy": { source: m, destination: "zfuzz-huge", note: text },
       }[path] as Record<string, unknown>;
       if (field === "extra") body.extra = huge;
       const headers: Record<string, string> = field === "header"
@@ -675,11 +822,12 @@ describe("fuzz: headers", () => {
       JSON.stringify({ request: { model: "llama3.2", messages: [{ role: "user", content: "hdr" }] } }),
       JSON.stringify({ request: { model: "nope", messages: [] } }),
     );
-    const getRoutes = fc.constantFrom("/jobs", "/jobs/{{REAL}}", "/jobs/{{REAL}}/events", "/jobs/{{REAL}}/artifacts",
+    const getRoutes = fc.constantFrom("/", "/jobs", "/jobs/{{REAL}}", "/jobs/{{REAL}}/events", "/jobs/{{REAL}}/artifacts",
       "/jobs/{{REAL}}/artifacts/completion", "/jobs/{{REAL}}/deliveries", "/queue", "/api/tags", "/api/ps", "/api/version", "/v1/models",
       "/v1/models/llama3.2", "/metrics");
     const req = fc.oneof(
       fc.record({ path: fc.constantFrom(...Object.keys(POST_ROUTES)), body: minimal, headers: commonHeaders, auth: authArb })
+        .filter(({ path, body }) => harmless(path, body))
         .map((x) => mkReq({ method: "POST", ...x, known: true })),
       fc.record({ path: getRoutes, headers: commonHeaders, auth: authArb }).map((x) => mkReq({ method: "GET", ...x, known: true })),
     );
@@ -776,6 +924,155 @@ describe("fuzz: the job API's paths and queries", () => {
   }, TEST_TIMEOUT_MS);
 });
 
+describe("fuzz: the queue view", () => {
+  test("GET /queue with fuzzed next (negative, huge, non-numeric, repeated) and junk", async () => {
+    const nextValue = fc.oneof(
+      fc.integer({ min: -1_000, max: 1_000 }).map(String),
+      fc.constantFrom("", "0", "1", "20", "200", "201", "999", "1000", "000", "0001", "-1", "-0", "+5", "1.5", "1e2", "0x10", " 5", "5 ",
+        "NaN", "Infinity", "-Infinity", "9".repeat(30), "9".repeat(400), "null", "[]", "{}", "true", "\u0665", "5,6"),
+      anyText,
+    );
+    const param = fc.oneof(
+      { weight: 4, arbitrary: encoded(nextValue).map((v) => `next=${v}`) },
+      { weight: 1, arbitrary: fc.constantFrom("next", "next=", "NEXT=5", "next[]=5", "next[a]=1", "next=5=5", ...RAW_JUNK) },
+      { weight: 1, arbitrary: queryParam },
+    );
+    const req = fc.record({ q: fc.array(param, { maxLength: 4 }), auth: authArb })
+      .map(({ q, auth }) => mkReq({ method: "GET", path: `/queue${q.length ? `?${q.join("&")}` : ""}`, headers: {}, auth, known: true }));
+    await fc.assert(fc.asyncProperty(req, async (r) => {
+      const a = await send(r);
+      check(r, a);
+      if (!r.auth.valid || a.status === 431) return;
+      const nexts = new URLSearchParams(r.path.split("?")[1] ?? "").getAll("next");
+      if (a.status === 200) {
+        const b = JSON.parse(a.text);
+        if (!isObj(b) || !Array.isArray(b.next) || !isObj(b.queued) || typeof b.queued.total !== "number") throw new Error(`bad /queue shape: ${clip(a.text)}`);
+        const n = nexts.length === 1 && /^[0-9]{1,3}$/.test(nexts[0]) ? Number(nexts[0]) : 20;
+        if (b.next.length > Math.min(n, 200)) throw new Error(`${b.next.length} upcoming jobs for next=${n}\n  request: ${describeReq(r)}`);
+      } else if (a.status !== 400) {
+        throw new Error(`GET /queue must answer 200 or 400, got ${a.status}\n  request: ${describeReq(r)}`);
+      }
+      // One well-formed next (and no other query) must be taken; any other single next refused.
+      if (nexts.length === 1 && !r.path.includes("&")) {
+        const ok = /^[0-9]{1,3}$/.test(nexts[0]);
+        if (ok !== (a.status === 200)) throw new Error(`next=${JSON.stringify(nexts[0])} answered ${a.status}\n  request: ${describeReq(r)}`);
+      }
+    }), params(80));
+  }, TEST_TIMEOUT_MS);
+});
+
+describe("fuzz: model management, blobs, the root and HEAD routes, /events", () => {
+  test("DELETE /api/delete with fuzzed bodies (only scratch models named; some exist)", async () => {
+    const body: fc.Arbitrary<Body> = fc.oneof(
+      { weight: 6, arbitrary: bodyFor(deleteObj, "/api/delete") },
+      { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1_000, max: 120_000 }), fc.constantFrom("[", "{\"a\":"))
+        .map(([depth, open]) => `{"model":"zfuzz-a","x":${open.repeat(depth)}${open === "[" ? "" : "1"}${(open === "[" ? "]" : "}").repeat(depth)}}`) },
+      { weight: 1, arbitrary: fc.tuple(fc.constantFrom(10_000, 200_000, 262_000, 300_000, 600_000), fc.constantFrom("model", "pad"), fc.boolean())
+        .map(([n, field, chunked]) => {
+          const text = JSON.stringify(field === "model" ? { model: `zfuzz-${"é".repeat(n / 2)}` } : { model: "zfuzz-a", pad: "p".repeat(n) });
+          return chunked ? { chunked: new TextEncoder().encode(text) } : text;
+        }) },
+    );
+    const req = fc.record({ body, headers: commonHeaders, auth: authArb, exists: fc.boolean() })
+      .map(({ body, headers, auth, exists }) => Object.assign(mkReq({ method: "DELETE", path: "/api/delete", body, headers, auth, known: true }), { exists }));
+    await fc.assert(fc.asyncProperty(req, async (r) => {
+      if (r.exists) await makeScratch();
+      const a = await send(r);
+      check(r, a);
+      await checkOwnModels(r);
+      if (r.auth.valid && ![200, 400, 404, 413, 431].includes(a.status)) throw new Error(`unexpected ${a.status} ${clip(a.text)}\n  request: ${describeReq(r)}`);
+    }), params(80));
+  }, TEST_TIMEOUT_MS);
+
+  test("HEAD and POST /api/blobs/{digest}: odd digests, any bytes, bodies past the JSON limit; relayed to one blob path", async () => {
+    const digestSeg = fc.oneof(
+      { weight: 4, arbitrary: encoded(blobDigest) },
+      { weight: 1, arbitrary: fc.constantFrom("%FF", "%", "%zz", "%00", "%2F", "..%2F..%2Fapi%2Fdelete", "%2E%2E%2Fapi%2Ftags", "sha256%3A00",
+        "%C0%AF", "%ED%A0%80", "%3F", "%23", "%5C", "sha256:00%0A", "%20", "sha256:00?x=1") },
+      { weight: 1, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 30 }).map(enc) },
+    ).filter((s) => s !== "" && notDots(s));
+    const blobBody: fc.Arbitrary<Body | undefined> = fc.oneof(
+      fc.constant(undefined),
+      fc.uint8Array({ maxLength: 256 }),
+      fc.constantFrom("", "{}", "GGUF"),
+      fc.tuple(fc.integer({ min: MAX_BODY + 1, max: 600_000 }), fc.boolean()).map(([n, chunked]) => {
+        const bytes = new Uint8Array(n).fill(0x47);
+        return chunked ? { chunked: bytes } : bytes;
+      }),
+    );
+    const req = fc.record({ method: fc.constantFrom("HEAD", "POST"), digest: digestSeg, body: blobBody, auth: authArb,
+      ct: fc.option(fc.constantFrom("application/octet-stream", "application/json", "text/plain", ""), { nil: undefined }) })
+      .map(({ method, digest, body, auth, ct }) => mkReq({
+        method, path: `/api/blobs/${digest}`, body: method === "HEAD" ? undefined : body, auth, known: true,
+        headers: ct === undefined ? {} : { "content-type": ct },
+      }));
+    const INVENTORY = ["/api/tags", "/api/ps", "/api/version"];
+    await fc.assert(fc.asyncProperty(req, async (r) => {
+      const seen = fake.requests.length;
+      const a = await send(r);
+      check(r, a);
+      if (!r.auth.valid) return;
+      if (a.status === 413) throw new Error(`a blob upload is not held to FOREMAN_MAX_BODY, got 413\n  request: ${describeReq(r)}`);
+      const relayed = fake.requests.slice(seen).filter((q) => !(q.method === "GET" && INVENTORY.includes(q.path)));
+      if (relayed.length > 1 || relayed.some((q) => q.method !== r.method || !/^\/api\/blobs\/[^/]+$/.test(q.path))) {
+        const dropped = relayed.some((q) => q.path === "/api/blobs/") ? " (the digest was dropped on the way)" : "";
+        throw new Error(`the blob request reached the target as ${relayed.map((q) => `${q.method} ${clip(q.path, 80)}`).join(", ")}${dropped}, `
+          + `not as one /api/blobs/{digest}\n  request: ${describeReq(r)}`);
+      }
+      // An undecodable digest (e.g. %FF) is foreman's own 400, and nothing is relayed.
+      const invalidDigest = r.method === "HEAD" ? "" : '{"error":"invalid digest"}';
+      if (a.status === 400 && a.text === invalidDigest && relayed.length === 0) return;
+      if (a.status !== 404) throw new Error(`expected the fake's (or foreman's own) 404, got ${a.status} ${clip(a.text)}\n  request: ${describeReq(r)}`);
+    }), params(60));
+  }, TEST_TIMEOUT_MS);
+
+  test("GET and HEAD on /, /api/version and /api/tags with fuzzed queries, headers and tokens", async () => {
+    const req = fc.record({
+      method: fc.constantFrom("GET", "HEAD"), path: fc.constantFrom("/", "/api/version", "/api/tags"),
+      q: fc.array(queryParam, { maxLength: 3 }), headers: commonHeaders, auth: authArb,
+    }).map(({ method, path, q, headers, auth }) => mkReq({ method, path: `${path}${q.length ? `?${q.join("&")}` : ""}`, headers, auth, known: true }));
+    await fc.assert(fc.asyncProperty(req, async (r) => {
+      const a = await send(r);
+      check(r, a);
+      if (!r.auth.valid || a.status === 431) return;
+      const fail = (what: string): never => {
+        throw new Error(`${what}\n  request: ${describeReq(r)}\n  answer:  ${a.status} ${a.contentType} ${JSON.stringify(clip(a.text))}`);
+      };
+      if (a.status !== 200) fail("expected 200");
+      const root = pathname(r.path) === "/";
+      if (!a.contentType.startsWith(root ? "text/plain" : "application/json")) fail("wrong content type");
+      if (r.method === "HEAD") return;
+      if (root) {
+        if (a.text !== "Ollama is running") fail("GET / must answer \"Ollama is running\"");
+      } else {
+        const b = JSON.parse(a.text);
+        if (pathname(r.path) === "/api/version" ? typeof b.version !== "string" : !Array.isArray(b.models)) fail("bad shape");
+      }
+    }), params(80));
+  }, TEST_TIMEOUT_MS);
+
+  test("GET /events (an endless SSE stream): status and headers, then the stream is cancelled", async () => {
+    const req = fc.record({
+      q: fc.array(queryParam, { maxLength: 2 }),
+      headers: fc.record({
+        accept: fc.oneof(fc.constantFrom("text/event-stream", "*/*", "application/json", ""), headerText),
+        "last-event-id": fc.oneof(fc.constantFrom("{{REAL}}", "0", "-1", "", "x".repeat(5000)), ulid, headerText),
+        "cache-control": fc.constantFrom("no-cache", "no-store", "max-age=0", ""),
+        "x-foreman-priority": priorityHeader, "content-type": contentType,
+      }, { requiredKeys: [] }) as fc.Arbitrary<Record<string, string>>,
+      auth: authArb,
+    }).map(({ q, headers, auth }) => mkReq({ method: "GET", path: `/events${q.length ? `?${q.join("&")}` : ""}`, headers, auth, known: true }));
+    await fc.assert(fc.asyncProperty(req, async (r) => {
+      const a = await send(r, { endless: true });
+      check(r, a);
+      if (!r.auth.valid || a.status === 431) return;
+      if (a.status !== 200 || !a.contentType.startsWith("text/event-stream") || !a.text.startsWith(": connected")) {
+        throw new Error(`expected a 200 event stream opening with ": connected", got ${a.status} ${a.contentType} ${JSON.stringify(clip(a.text))}\n  request: ${describeReq(r)}`);
+      }
+    }), params(40));
+  }, TEST_TIMEOUT_MS);
+});
+
 describe("fuzz: unknown routes and methods", () => {
   test("text/plain 404 / 405 like gin (401 JSON without the token)", async () => {
     const segment = fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 10 }).map(enc).filter(notDots);
@@ -788,6 +1085,9 @@ describe("fuzz: unknown routes and methods", () => {
       ["GET", "/api/chat"], ["PUT", "/api/chat"], ["DELETE", "/api/generate"], ["GET", "/api/embed"], ["PATCH", "/api/show"],
       ["PATCH", "/v1/chat/completions"], ["GET", "/v1/embeddings"], ["PUT", "/jobs"], ["DELETE", "/jobs"], ["POST", "/api/tags"],
       ["POST", "/v1/models"], ["PUT", "/queue"], ["OPTIONS", "/jobs"], ["POST", "/api/ps"],
+      ["GET", "/api/embeddings"], ["GET", "/api/pull"], ["PUT", "/api/push"], ["PATCH", "/api/create"], ["DELETE", "/api/copy"],
+      ["POST", "/api/delete"], ["GET", "/api/delete"], ["GET", "/api/blobs/sha256:00"], ["PUT", "/api/blobs/sha256:00"],
+      ["DELETE", "/api/blobs/sha256:00"], ["POST", "/events"], ["DELETE", "/"], ["POST", "/api/version"], ["DELETE", "/api/tags"],
     );
     const req = fc.oneof(
       fc.record({ method: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE"), path: unknownPath, auth: authArb }),
@@ -809,8 +1109,9 @@ describe("fuzz: the queue under concurrent rejected requests", () => {
   test("a concurrent batch grows the jobs table by exactly the jobs its answers report", async () => {
     await fc.assert(fc.asyncProperty(fc.array(anyPostReq, { minLength: 4, maxLength: 16 }), async (batch) => {
       const before = countStmt();
-      const answers = await Promise.all(batch.map(send));
+      const answers = await Promise.all(batch.map((r) => send(r)));
       batch.forEach((r, i) => check(r, answers[i], { queue: false }));
+      await checkOwnModels();
       const reported = batch.reduce((n, r, i) => n + newJobs(r, answers[i]), 0);
       const grown = countStmt() - before;
       const rejected = answers.filter((a) => a.status >= 400 && a.status < 500).length;
@@ -830,17 +1131,23 @@ describe("fuzz: the queue under concurrent rejected requests", () => {
       post("/v1/completions", fc.constantFrom("{\"model\":\"\"}", "{\"model\":\"llama3.2\",\"max_tokens\":1.5}")),
       post("/jobs", fc.constantFrom("{}", "{\"request\":{\"model\":\"nope\"}}", "{\"request\":{\"model\":\"llama3.2\"},\"priority\":1000}",
         "{\"request\":{\"model\":\"llama3.2\"},\"webhook_url\":\"ftp://x\"}", "{\"endpoint\":\"/api/embed\",\"request\":{\"model\":\"llama3.2\"}}")),
+      post("/api/embeddings", fc.constantFrom("{", "[]", "{\"model\":\"\"}", "{\"model\":\"nope\",\"prompt\":\"x\"}", "{\"model\":\"all-minilm\",\"prompt\":1}")),
+      post("/api/pull", fc.constantFrom("{}", "{\"model\":1}", "{\"model\":\"zfuzz-x\",\"stream\":\"no\"}", "nul")),
+      post("/api/push", fc.constantFrom("{}", "{\"name\":[]}", "{\"model\":\"llama3.2\",\"insecure\":\"yes\"}")),
+      post("/api/create", fc.constantFrom("{}", "{\"model\":\"zfuzz-x\"}", "{\"model\":\"zfuzz-x\",\"files\":[]}", "{\"model\":\"zfuzz-x\",\"from\":1}")),
+      post("/api/copy", fc.constantFrom("{}", "{\"source\":\"\"}", "{\"source\":\"zfuzz-none\",\"destination\":\"zfuzz-x\"}", "{\"source\":1}")),
     ).map((r) => {
       const { "idempotency-key": _key, ...headers } = r.headers; // a reused key could answer 200 with an earlier job
       return mkReq({ ...r, headers: { ...headers, "x-foreman-priority": "0" }, auth: r.auth.valid ? r.auth : { header: "Bearer nope", valid: false } });
     });
     await fc.assert(fc.asyncProperty(fc.array(rejected, { minLength: 4, maxLength: 20 }), async (batch) => {
       const before = countStmt();
-      const answers = await Promise.all(batch.map(send));
+      const answers = await Promise.all(batch.map((r) => send(r)));
       batch.forEach((r, i) => check(r, answers[i], { queue: false }));
       const bad = answers.filter((a) => a.status < 400 || a.status >= 500);
       if (bad.length) throw new Error(`expected only 4xx, got ${bad.map((a) => `${a.status} ${clip(a.text, 80)}`).join("; ")}`);
       expect(countStmt()).toBe(before);
+      await checkOwnModels();
     }), params(15));
   }, TEST_TIMEOUT_MS);
 });
@@ -852,6 +1159,8 @@ describe("after the fuzzing", () => {
     expect(res.status).toBe(200);
     expect((await res.json()).status).toBe("ok");
   });
+
+  test("the fake's own models survived the model-management fuzzing", () => checkOwnModels());
 
   test("no unhandled error (request or worker) was logged", () => {
     const errors = fm.logLines()

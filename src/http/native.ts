@@ -78,6 +78,12 @@ export function nativeRoutes(svc: Services) {
     .post("/api/create", ({ request }) => proxy(svc, request, "/api/create", "POST", refresh), { parse: "none" })
     .post("/api/copy", ({ request }) => proxy(svc, request, "/api/copy", "POST", refresh), { parse: "none" })
     .delete("/api/delete", ({ request }) => proxy(svc, request, "/api/delete", "DELETE", refresh), { parse: "none" })
-    .head("/api/blobs/:digest", ({ request, params }) => proxyBlob(svc, request, `/api/blobs/${encodeURIComponent(params.digest ?? "")}`))
-    .post("/api/blobs/:digest", ({ request, params }) => proxyBlob(svc, request, `/api/blobs/${encodeURIComponent(params.digest ?? "")}`), { parse: "none" });
+    .head("/api/blobs/:digest", ({ request, params }) => blob(svc, request, params.digest))
+    .post("/api/blobs/:digest", ({ request, params }) => blob(svc, request, params.digest), { parse: "none" });
+}
+
+/** An undecodable digest (e.g. "%FF") arrives as null: refuse it rather than send the upload to /api/blobs/. */
+function blob(svc: Services, request: Request, digest: string | null | undefined): Response | Promise<Response> {
+  if (!digest) return ollamaError(400, "invalid digest");
+  return proxyBlob(svc, request, `/api/blobs/${encodeURIComponent(digest)}`);
 }
