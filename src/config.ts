@@ -95,14 +95,18 @@ function keepAliveVar(env: Env): string | number {
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const LOG_FORMATS = ["json", "pretty"] as const;
 
+/** `value` if it is one of `allowed`, else `fallback`. */
+export const oneOf = <T extends string, F>(allowed: readonly T[], value: string | undefined, fallback: F): T | F =>
+  (allowed as readonly string[]).includes(value ?? "") ? (value as T) : fallback;
+
 /** The logger is built at import (before the config is read), so it falls back quietly; serve refuses. */
 function checkLogVars(env: Env): void {
   const level = env.FOREMAN_LOG_LEVEL;
-  if (level && !(LOG_LEVELS as readonly string[]).includes(level)) {
+  if (level && oneOf(LOG_LEVELS, level, null) === null) {
     throw new ConfigError(`FOREMAN_LOG_LEVEL=${JSON.stringify(level)} is not a valid level (use ${LOG_LEVELS.join(", ")})`);
   }
   const format = env.FOREMAN_LOG_FORMAT;
-  if (format && !(LOG_FORMATS as readonly string[]).includes(format)) {
+  if (format && oneOf(LOG_FORMATS, format, null) === null) {
     throw new ConfigError(`FOREMAN_LOG_FORMAT=${JSON.stringify(format)} is not a valid format (use json or pretty)`);
   }
 }

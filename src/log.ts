@@ -3,11 +3,9 @@
 // stream (not a worker-thread transport), so it works unchanged inside the compiled binary.
 import pino from "pino";
 import pretty from "pino-pretty";
-import { LOG_FORMATS, LOG_LEVELS } from "./config";
+import { LOG_FORMATS, LOG_LEVELS, oneOf } from "./config";
 
 // A bad value falls back here (client commands must not die of it); `serve` refuses it in loadConfig.
-const oneOf = <T extends string>(allowed: readonly T[], value: string | undefined, fallback: T): T =>
-  (allowed as readonly string[]).includes(value ?? "") ? (value as T) : fallback;
 const format = oneOf(LOG_FORMATS, process.env.FOREMAN_LOG_FORMAT, process.stdout.isTTY ? "pretty" : "json");
 
 const options: pino.LoggerOptions = {

@@ -1,17 +1,14 @@
 // Target faults: a target that hangs before headers, stalls or drops mid-stream, answers 503 busy,
 // or flaps. Jobs retry per policy and finish or fail with a clear error; nothing stays in `working` forever.
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
+import { stopAfterEach } from "./support/cleanup";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
 import { chatBody, readNdjson, startForeman, until, type ForemanProc } from "./support/foreman";
 import { readJob } from "./support/db";
 
 let fake: FakeOllama | undefined;
 let fm: ForemanProc | undefined;
-afterEach(async () => {
-  await fm?.stop(9);
-  await fake?.stop();
-  fm = fake = undefined;
-});
+stopAfterEach(() => [fm, fake]);
 
 const chat = (f: ForemanProc, content: string) =>
   f.fetch("/api/chat", { method: "POST", body: chatBody("llama3.2", content, { stream: false }) });

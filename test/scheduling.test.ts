@@ -1,17 +1,14 @@
 // Scheduling beyond drain-by-model: priorities, the starvation bound, backpressure, heartbeats,
 // residency and the /queue view — observed through the fake Ollama.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { stopAfterEach } from "./support/cleanup";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
 import { chatBody, readNdjson, startForeman, until, type ForemanProc } from "./support/foreman";
 import { readJobs } from "./support/db";
 
 let fake: FakeOllama | undefined;
 let fm: ForemanProc | undefined;
-afterEach(async () => {
-  await fm?.stop(9);
-  await fake?.stop();
-  fm = fake = undefined;
-});
+stopAfterEach(() => [fm, fake]);
 
 const chat = (f: ForemanProc, model: string, content: string, headers: Record<string, string> = {}) =>
   f.fetch("/api/chat", { method: "POST", body: chatBody(model, content, { stream: false }), headers });

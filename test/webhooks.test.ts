@@ -1,6 +1,7 @@
 // Webhooks seen by a real receiver: order, signatures (verified with the standardwebhooks package),
 // retries while the receiver is down, 410, and delivery across a foreman crash.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { stopAfterEach } from "./support/cleanup";
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
@@ -12,12 +13,7 @@ let fake: FakeOllama | undefined;
 let fm: ForemanProc | undefined;
 let rx: Receiver | undefined;
 
-afterEach(async () => {
-  await fm?.stop(9);
-  await fake?.stop();
-  await rx?.stop();
-  fm = fake = rx = undefined;
-});
+stopAfterEach(() => [fm, fake, rx]);
 
 async function setup(env: Record<string, string> = {}, fakeOpts = {}) {
   fake = await startFakeOllama({ tokenMs: 5, ...fakeOpts });

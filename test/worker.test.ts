@@ -1,16 +1,13 @@
 // The single worker: serial execution, drain-by-model, retries, cancellation, restart recovery.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { stopAfterEach } from "./support/cleanup";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
 import { chatBody, readNdjson, startForeman, until, type ForemanProc } from "./support/foreman";
 import { readJob, readJobs } from "./support/db";
 
 let fake: FakeOllama | undefined;
 let fm: ForemanProc | undefined;
-afterEach(async () => {
-  await fm?.stop(9);
-  await fake?.stop();
-  fm = fake = undefined;
-});
+stopAfterEach(() => [fm, fake]);
 
 const chat = (f: ForemanProc, model: string, content: string, extra: Record<string, unknown> = {}, init: RequestInit = {}) =>
   f.fetch("/api/chat", { method: "POST", body: chatBody(model, content, { stream: false, ...extra }), ...init });
