@@ -9,6 +9,7 @@ import { routeLabel } from "./metrics/route";
 import { OllamaClient } from "./ollama/client";
 import { Inventory } from "./ollama/inventory";
 import { Hub } from "./queue/hub";
+import { Forecaster } from "./queue/forecaster";
 import { JobQueue } from "./queue/queue";
 import { Worker } from "./queue/worker";
 import type { Services } from "./services";
@@ -45,13 +46,14 @@ export async function startForeman(config: Config): Promise<RunningForeman> {
   const inventory = new Inventory(client, config.pollIntervalMs, config.embedModel);
   const hub = new Hub();
   const worker = new Worker({ store, hub, client, inventory, config });
-  const queue = new JobQueue(store, hub, worker, config.maxQueue);
+  const queue = new JobQueue(store, hub, worker);
+  const forecaster = new Forecaster({ store, worker, hub, config });
   const dispatcher = new Dispatcher(db, {
     secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs,
     maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs,
   });
   new Outbox(db, store, config.publicUrl, () => dispatcher.wake());
-  const services: Services = { config, db, store, client, inventory, hub, worker, queue, dispatcher };
+  const services: Services = { config, db, store, client, inventory, hub, worker, queue, forecaster, dispatcher };
 
   const recovered = store.recover();
   if (recovered.cancelled || recovered.requeued) log.info(recovered, "recovered unfinished jobs from the last run");

@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 import type { Config } from "./config";
 import type { OllamaClient } from "./ollama/client";
 import type { Inventory } from "./ollama/inventory";
+import type { Forecaster } from "./queue/forecaster";
 import type { Hub } from "./queue/hub";
 import type { JobQueue } from "./queue/queue";
 import type { Worker } from "./queue/worker";
@@ -18,5 +19,6 @@ export interface Services {
   hub: Hub;
   worker: Worker;
   queue: JobQueue;
+  forecaster: Forecaster;
   dispatcher: Dispatcher;
 }

@@ -1,6 +1,7 @@
 // Scheduling beyond drain-by-model: priorities, the starvation bound, backpressure, heartbeats,
 // residency and the /queue view — observed through the fake Ollama.
 import { describe, expect, test } from "bun:test";
+import OpenAI from "openai";
 import { stopAfterEach } from "./support/cleanup";
 import { startFakeOllama, type FakeOllama } from "./support/fake-ollama";
 import { chatBody, readNdjson, startForeman, until, type ForemanProc } from "./support/foreman";
@@ -93,6 +94,23 @@ describe("backpressure", () => {
     expect(v1.headers.get("retry-after")).toBeTruthy();
     for (const r of await Promise.all([blocker, ...queued])) expect(r.status).toBe(200);
   });
+  test("Retry-After is the forecast wait for a place: the running job's remainder plus the swap the head needs", async () => {
+    fake = await startFakeOllama({ tokenMs: 20, loadMs: 1200 });
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_MAX_QUEUE: "2" } });
+    await chat(fm, "llama3.2", "learn llama3.2's load time");
+    await chat(fm, "mistral", "learn mistral's load time");
+    const blocker = chat(fm, "mistral", "blocker [[tokens=40]]");
+    await until(() => fake!.activeGenerations > 0);
+    const queued = [1, 2].map((i) => chat(fm!, "llama3.2", `q${i}`)); // the head needs a swap back
+    await until(() => readJobs(fm!.dbPath).filter((j) => j.state === "queued").length === 2);
+    const over = await chat(fm, "llama3.2", "one too many");
+    expect(over.status).toBe(503);
+    // A place frees when q1 starts: after the blocker (learned run ~0 s) and llama3.2's load (~1.2 s).
+    const retryAfter = Number(over.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(2);
+    expect(retryAfter).toBeLessThanOrEqual(4);
+    for (const r of await Promise.all([blocker, ...queued])) expect(r.status).toBe(200);
+  });
 });
 
 describe("heartbeats", () => {
@@ -112,6 +130,41 @@ describe("heartbeats", () => {
     expect(lines[lines.length - 1].done).toBe(true);
     await blocker;
   });
+
+  test("/v1 streaming callers get empty OpenAI chunks; the SDK's text is unchanged", async () => {
+    fake = await startFakeOllama({ tokenMs: 100 });
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_STREAM_HEARTBEAT: "200ms" } });
+    const blocker = chat(fm, "llama3.2", "[[tokens=12]]");
+    await until(() => fake!.activeGenerations > 0);
+    const res = await fm.fetch("/v1/chat/completions", { method: "POST", body: chatBody("llama3.2", "raw", { stream: true }) });
+    const events = (await res.text()).split("\n\n").filter(Boolean);
+    expect(events.every((e) => e.startsWith("data: "))).toBe(true); // only data events, no comments
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+    const beats = chunks.filter((c) => c.choices[0]?.delta?.content === "" && c.choices[0].finish_reason === null);
+    expect(beats.length).toBeGreaterThanOrEqual(3);
+    expect(beats[0].choices[0].delta).toEqual({ role: "assistant", content: "" });
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1); // one completion id throughout
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("")).toBe("Echo: raw");
+    await blocker;
+
+    const blocker2 = chat(fm, "llama3.2", "[[tokens=12]]");
+    await until(() => fake!.activeGenerations > 0);
+    const client = new OpenAI({ baseURL: `${fm.url}/v1`, apiKey: "unused" });
+    let text = "";
+    for await (const c of await client.chat.completions.create({ model: "llama3.2", stream: true,
+      messages: [{ role: "user", content: "sdk" }] })) text += c.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("Echo: sdk");
+    await blocker2;
+
+    const blocker3 = chat(fm, "llama3.2", "[[tokens=12]]");
+    await until(() => fake!.activeGenerations > 0);
+    const legacy = await fm.fetch("/v1/completions", { method: "POST",
+      body: JSON.stringify({ model: "llama3.2", prompt: "legacy", stream: true }) });
+    const parts = (await legacy.text()).split("\n\n").filter((e) => e && e !== "data: [DONE]").map((e) => JSON.parse(e.slice(6)));
+    expect(parts.filter((c) => c.choices[0].text === "" && c.choices[0].finish_reason === null).length).toBeGreaterThanOrEqual(3);
+    expect(parts.map((c) => c.choices[0].text).join("")).toBe("Echo: legacy");
+    await blocker3;
+  });
 });
 
 describe("residency", () => {
@@ -124,6 +177,30 @@ describe("residency", () => {
     expect(fake.resident()).toEqual(["mistral:latest"]);
     const unloadReq = fake.requests.find((r) => r.body?.keep_alive === 0);
     expect(unloadReq?.body.model).toBe("llama3.2:latest");
+  });
+
+  test("load time is learned from foreman's explicit load and from Ollama's load_duration when Ollama loaded behind its back", async () => {
+    fake = await startFakeOllama({ loadMs: 400 });
+    fm = await startForeman({ ollamaUrl: fake.url });
+    await chat(fm, "llama3.2", "a");
+    // Evicted behind foreman's back: the worker still thinks the model resident and runs the next job
+    // without an explicit load, so only Ollama's load_duration can tell what the job paid.
+    await fetch(`${fake.url}/api/generate`, { method: "POST", body: JSON.stringify({ model: "llama3.2", keep_alive: 0 }) });
+    await until(() => fake!.resident().length === 0);
+    await chat(fm, "llama3.2", "b");
+    expect(fake.loads.length).toBe(2);
+
+    const jobs = (await (await fm.fetch("/jobs?state=done")).json()).jobs;
+    const [b, a] = jobs;
+    expect(a.load_ms).toBeGreaterThanOrEqual(390); // foreman timed its own load
+    expect(a.ollama_load_ms).toBeLessThan(100); // the model was warm for the work itself
+    expect(b.load_ms).toBeNull();
+    expect(b.ollama_load_ms).toBeGreaterThanOrEqual(390); // Ollama's load_duration
+    const learned = (await (await fm.fetch("/queue")).json()).models["llama3.2:latest"];
+    expect(learned.load_samples).toBe(2);
+    expect(learned.load_ms).toBeGreaterThanOrEqual(390);
+    expect(learned.run_ms).toBeLessThan(300); // the surprise load is not counted as run time
+    expect(fm.logLines().some((l) => l.msg === "Ollama loaded the model during the request" && l.job_id === b.id)).toBe(true);
   });
 
   test("FOREMAN_UNLOAD_ON_SWAP=false leaves eviction to Ollama", async () => {
@@ -183,5 +260,23 @@ describe("visibility", () => {
     const listed = (await (await fm.fetch("/jobs?state=queued")).json()).jobs;
     expect(listed.map((j: any) => [j.id, j.position])).toEqual([[b.id, 1], [a.id, 2]]);
     await blocker;
+  });
+
+  test("every queued job has a position and ETA, deep in the queue too", async () => {
+    fake = await startFakeOllama({ tokenMs: 20 });
+    fm = await startForeman({ ollamaUrl: fake.url });
+    // Holds the worker for 10 s (the process is stopped after the test): the queue stays put.
+    chat(fm, "llama3.2", "blocker [[tokens=500]]").catch(() => {});
+    await until(() => fake!.activeGenerations > 0);
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const res = await fm.fetch("/jobs", { method: "POST", body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", `j${i}`)) }) });
+      ids.push((await res.json()).id);
+    }
+    const last = await (await fm.fetch(`/jobs/${ids[299]}`)).json();
+    expect(last.position).toBe(300);
+    expect(last.eta).toBeGreaterThanOrEqual(0);
+    const page = (await (await fm.fetch("/jobs?state=queued&limit=500")).json()).jobs;
+    expect(page.map((j: any) => j.position)).toEqual(Array.from({ length: 300 }, (_, i) => 300 - i));
   });
 });

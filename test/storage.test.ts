@@ -126,10 +126,11 @@ describe("storage", () => {
     db.close();
   });
 
-  test("pruning drops delivered webhook events with their job, but keeps undelivered ones retrying", async () => {
+  test("pruning drops delivered webhook events with their job, keeps undelivered ones until their retries are exhausted", async () => {
     fake = await startFakeOllama();
     const rx = await startReceiver();
-    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_JOB_TTL: "1s", FOREMAN_WEBHOOK_BACKOFF: "5s" } });
+    fm = await startForeman({ ollamaUrl: fake.url,
+      env: { FOREMAN_JOB_TTL: "1s", FOREMAN_WEBHOOK_BACKOFF: "1500ms", FOREMAN_WEBHOOK_MAX_ATTEMPTS: "2" } });
     try {
       const submit = async (url: string) => (await (await fm!.fetch("/jobs", { method: "POST",
         body: JSON.stringify({ request: JSON.parse(chatBody("llama3.2", url)), webhook_url: url }) })).json()).id as string;
@@ -149,6 +150,12 @@ describe("storage", () => {
       const left = events(stuck);
       expect(left.length).toBeGreaterThan(0);
       expect(left.every((e) => e.status === "pending")).toBe(true);
+      // Each event fails twice and is given up; the next prune drops what its job left behind.
+      for (let i = 0; i < 150 && events(stuck).length > 0; i++) await Bun.sleep(100);
+      expect(events(stuck)).toEqual([]);
+      const givenUp = fm.logLines().filter((l) => l.msg === "webhook delivery failed for good" && l.job_id === stuck);
+      expect(givenUp.length).toBeGreaterThanOrEqual(left.length); // tried and given up, not dropped unsent
+      expect(givenUp.every((l) => l.attempt === 2)).toBe(true);
     } finally {
       await rx.stop();
     }

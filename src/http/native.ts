@@ -30,7 +30,7 @@ export function nativeRoutes(svc: Services) {
       throw err;
     }
     const model = body.model as string;
-    const retryAfter = queue.retryAfter();
+    const retryAfter = svc.forecaster.retryAfter();
     if (retryAfter !== null) {
       m.queueFull.inc({ route: endpoint });
       return ollamaError(503, QUEUE_FULL_MESSAGE, { "retry-after": String(retryAfter) });

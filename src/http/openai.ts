@@ -31,7 +31,8 @@ function sseWire(translator: ChatStreamTranslator | CompletionStreamTranslator):
     end: () => translator.done(),
     // Ollama's own /v1 just truncates the stream; an error event lets OpenAI SDKs raise it instead.
     streamError: (message) => `data: ${JSON.stringify(openAIError(500, message))}\n\n`,
-    heartbeat: () => ": keep-alive\n\n",
+    // A valid empty chunk, as Ollama's /v1 writes for an empty token (each translator reads its field).
+    heartbeat: () => translator.chunk({ message: { role: "assistant", content: "" }, response: "", done: false }).join(""),
   };
 }
 
@@ -57,7 +58,7 @@ export function openaiRoutes(svc: Services) {
       throw err;
     }
     if (inventory.known && !(await inventory.ensureKnown(req.model))) return v1Error(404, `model '${req.model}' not found`);
-    const retryAfter = queue.retryAfter();
+    const retryAfter = svc.forecaster.retryAfter();
     if (retryAfter !== null) {
       m.queueFull.inc({ route: endpoint });
       return v1Error(503, QUEUE_FULL_MESSAGE, { "retry-after": String(retryAfter) });

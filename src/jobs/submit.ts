@@ -7,6 +7,7 @@ import type { Inventory } from "../ollama/inventory";
 import { drainKey } from "../ollama/names";
 import { chatToNative, completionToNative, OpenAIRequestError } from "../openai/translate";
 import { JOB_ENDPOINTS } from "../queue/endpoints";
+import type { Forecaster } from "../queue/forecaster";
 import type { JobQueue } from "../queue/queue";
 import type { JobRow } from "../store/jobs";
 
@@ -67,7 +68,7 @@ function checkWebhookUrl(url: string | undefined): string | null {
 }
 
 export async function submitAsyncJob(
-  deps: { queue: JobQueue; inventory: Inventory; config: Config },
+  deps: { queue: JobQueue; forecaster: Forecaster; inventory: Inventory; config: Config },
   body: SubmitBody,
   idempotencyHeader: string | null,
 ): Promise<SubmitOutcome> {
@@ -88,7 +89,7 @@ export async function submitAsyncJob(
     if (existing) return sameKey(existing, hash);
   }
   // After the key lookup: re-submitting a job that is already queued is never refused as "full".
-  const retryAfter = deps.queue.retryAfter();
+  const retryAfter = deps.forecaster.retryAfter();
   if (retryAfter !== null) throw new QueueFullError(retryAfter, deps.config.maxQueue);
   const model = native.model as string;
   if (deps.inventory.known && !(await deps.inventory.ensureKnown(model))) {

@@ -27,6 +27,7 @@ export interface JobView {
   finished_at: string | null;
   updated_at: string;
   load_ms: number | null;
+  ollama_load_ms: number | null;
   error: string | null;
   metadata: unknown;
   webhook_url: string | null;
@@ -49,7 +50,8 @@ export function jobView(row: JobRow, withResult = true): JobView {
     started_at: iso(row.started_at),
     finished_at: iso(row.finished_at),
     updated_at: iso(row.updated_at)!,
-    load_ms: row.load_ms,
+    load_ms: row.load_ms, // foreman's timing of its explicit load (the 'loading' state)
+    ollama_load_ms: row.ollama_load_ms, // Ollama's load_duration for the work request
     error: row.error,
     metadata: parsed(row.metadata),
     webhook_url: row.webhook_url,

@@ -4,7 +4,7 @@
 import client from "prom-client";
 import { keyModel } from "../ollama/names";
 import type { Hub } from "../queue/hub";
-import type { JobRow, JobState } from "../store/jobs";
+import { paidLoadMs, type JobRow, type JobState } from "../store/jobs";
 
 export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry });
@@ -78,7 +78,8 @@ export function observeJobs(hub: Hub): void {
     }
     if (TERMINAL.includes(job.state)) {
       m.jobsTotal.inc({ endpoint: job.endpoint, model, state: job.state });
-      if (job.load_ms !== null) m.loadSeconds.observe({ model }, job.load_ms / 1000);
+      const loadMs = paidLoadMs(job);
+      if (loadMs !== null) m.loadSeconds.observe({ model }, loadMs / 1000);
       if (job.started_at && job.finished_at) m.runSeconds.observe({ model }, (job.finished_at - job.started_at) / 1000);
       live.delete(id);
       claimed.delete(id);

@@ -23,17 +23,22 @@ export interface PolicyInput {
 }
 
 /**
- * 1. A job that has waited longer than maxWait goes first, even if it forces a swap (oldest first).
- * 2. Otherwise only the highest priority level present is considered.
- * 3. Within it, jobs for the resident model first (drain), then the oldest (one swap).
+ * 1. Only the highest priority level present is considered.
+ * 2. Within it, jobs for the resident model first (drain), then the oldest (one swap).
+ * 3. But a job that has waited longer than maxWait goes first, even if it forces a swap (oldest first).
  */
 export function pickNext({ view, residentKey, now, maxWaitMs }: PolicyInput): Pick | null {
   const oldest = view.oldestQueued(now);
   if (!oldest) return null;
-  if (now - oldest.created_at > maxWaitMs) {
-    const reason = oldest.model_key === residentKey ? "drain" : "starvation";
-    return { id: oldest.id, modelKey: oldest.model_key, reason };
+  const usual = usualPick(view, residentKey, now, oldest);
+  // "starvation" only when the bound overrides the usual choice (what the metric and logs count).
+  if (now - oldest.created_at > maxWaitMs && usual.id !== oldest.id) {
+    return { id: oldest.id, modelKey: oldest.model_key, reason: "starvation" };
   }
+  return usual;
+}
+
+function usualPick(view: QueueView, residentKey: string | null, now: number, oldest: QueuedHead): Pick {
   const top = view.topPriorityQueued(now)!;
   if (residentKey !== null) {
     const drain = view.oldestQueuedFor(residentKey, top.priority, now);
@@ -44,19 +49,36 @@ export function pickNext({ view, residentKey, now, maxWaitMs }: PolicyInput): Pi
   return { id: head.id, modelKey: head.model_key, reason };
 }
 
-/** An in-memory QueueView over a snapshot, for forecasting (and tests); `remove` takes a job out. */
+/**
+ * An in-memory QueueView over a snapshot, for forecasting (and tests); `remove` takes a job out.
+ * Each question reads the first job not yet removed from its own sorted lane, and a lane's cursor
+ * only moves forward, so replaying a whole queue costs O(n log n), not O(n²).
+ */
 export function memoryView(jobs: QueuedHead[]): QueueView & { remove(id: string): void } {
   const byId = (a: QueuedHead, b: QueuedHead) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const byAge = [...jobs].sort(byId);
-  // Highest priority first, oldest first within one: the top is the first one not removed.
-  const byPriority = [...jobs].sort((a, b) => b.priority - a.priority || byId(a, b));
   const removed = new Set<string>();
-  const first = (pred: (j: QueuedHead) => boolean, list = byAge) => list.find((j) => !removed.has(j.id) && pred(j)) ?? null;
+  const lane = (list: QueuedHead[]) => ({ list, i: 0 });
+  type Lane = ReturnType<typeof lane>;
+  const first = (l: Lane | undefined) => {
+    if (!l) return null;
+    while (l.i < l.list.length && removed.has(l.list[l.i].id)) l.i++;
+    return l.list[l.i] ?? null;
+  };
+  const byAge = lane([...jobs].sort(byId));
+  // Highest priority first, oldest first within one: the top is the first one not removed.
+  const byPriority = lane([...jobs].sort((a, b) => b.priority - a.priority || byId(a, b)));
+  const atPriority = new Map<number, Lane>();
+  const forModel = new Map<string, Lane>();
+  for (const j of byAge.list) {
+    (atPriority.get(j.priority) ?? atPriority.set(j.priority, lane([])).get(j.priority)!).list.push(j);
+    const k = `${j.priority}\0${j.model_key}`;
+    (forModel.get(k) ?? forModel.set(k, lane([])).get(k)!).list.push(j);
+  }
   return {
-    oldestQueued: () => first(() => true),
-    topPriorityQueued: () => first(() => true, byPriority),
-    oldestQueuedAt: (p) => first((j) => j.priority === p),
-    oldestQueuedFor: (k, p) => first((j) => j.model_key === k && j.priority === p),
+    oldestQueued: () => first(byAge),
+    topPriorityQueued: () => first(byPriority),
+    oldestQueuedAt: (p) => first(atPriority.get(p)),
+    oldestQueuedFor: (k, p) => first(forModel.get(`${p}\0${k}`)),
     remove: (id) => void removed.add(id),
   };
 }

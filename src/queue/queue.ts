@@ -17,18 +17,7 @@ export class JobQueue {
     readonly store: JobStore,
     readonly hub: Hub,
     readonly worker: Worker,
-    private readonly maxQueue: number,
   ) {}
-
-  /** When the queue is full, the seconds a caller should wait before retrying; else null. */
-  retryAfter(): number | null {
-    const queued = this.store.countQueued();
-    if (queued < this.maxQueue) return null;
-    const runs = [...this.store.learnedTimes().values()].map((t) => t.run_ms).filter((v): v is number => v !== null);
-    const avgRunMs = runs.length ? runs.reduce((a, b) => a + b, 0) / runs.length : 1000;
-    // Roughly when a slot frees up: the queue ahead drains at one job per average run.
-    return Math.min(3600, Math.max(1, Math.ceil(avgRunMs / 1000)));
-  }
 
   /**
    * Commits a new job, announces it and wakes the worker. The worker only runs on a later tick,

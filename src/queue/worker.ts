@@ -11,7 +11,7 @@ import type { Inventory } from "../ollama/inventory";
 import { keyModel, normalizeModel } from "../ollama/names";
 import { ndjsonBatches } from "../ollama/ndjson";
 import { formatDuration } from "../util/duration";
-import { ACTIVE, type JobPatch, type JobRow, type JobState, type JobStore } from "../store/jobs";
+import { ACTIVE, paidLoadMs, type JobPatch, type JobRow, type JobState, type JobStore } from "../store/jobs";
 import { retryDelayMs } from "./backoff";
 import type { Hub } from "./hub";
 import { pickNext } from "./policy";
@@ -256,12 +256,18 @@ export class Worker {
   /** Commits the result, then tells the waiters: the final chunk goes out only once it is durable. */
   private finishRun(job: JobRow, req: Record<string, unknown>, native: Record<string, unknown>, result: Record<string, unknown>,
     kind: RequestKind, finalLine: string): void {
-    const done = this.d.store.complete(job.id, goJSON(result));
+    const ollamaLoadMs = typeof native.load_duration === "number" ? Math.round(native.load_duration / 1e6) : null;
+    const done = this.d.store.complete(job.id, goJSON(result), { ollama_load_ms: ollamaLoadMs });
     // keep_alive 0 unloads the model once the request is over, with or without a prompt.
     this.residentKey = kind === "unload" || isZeroKeepAlive(req.keep_alive) ? null : job.model_key;
     if (!done) return; // cancelled at the last moment: the cancel already told everyone
-    log.info({ job_id: job.id, model: job.model, kind, ...timings(job), eval_count: native.eval_count,
-      prompt_eval_count: native.prompt_eval_count }, "job done");
+    if (done.load_ms === null && paidLoadMs(done) !== null) {
+      // Foreman thought the model resident, but Ollama had to load it (evicted behind our back).
+      m.modelLoads.inc({ model: keyModel(job.model_key) });
+      log.info({ job_id: job.id, model: job.model, ollama_load_ms: ollamaLoadMs }, "Ollama loaded the model during the request");
+    }
+    log.info({ job_id: job.id, model: job.model, kind, ...timings(done), ollama_load_ms: ollamaLoadMs,
+      eval_count: native.eval_count, prompt_eval_count: native.prompt_eval_count }, "job done");
     this.d.hub.emit(job.id, { type: "chunk", line: finalLine });
     this.d.hub.emit(job.id, { type: "state", job: done });
   }

@@ -2,6 +2,7 @@
 // from (BullMQ-style atomic transitions), so two actors can never both win the same change.
 import type { Database, Statement } from "bun:sqlite";
 import { monotonicFactory } from "ulid";
+import type { ModelTimes } from "../queue/forecast";
 
 // Monotonic: ids made in the same millisecond still sort in creation order.
 const ulid = monotonicFactory();
@@ -31,6 +32,7 @@ export interface JobRow {
   idempotency_key: string | null;
   request_hash: string | null;
   load_ms: number | null;
+  ollama_load_ms: number | null;
   created_at: number;
   updated_at: number;
   started_at: number | null;
@@ -53,7 +55,19 @@ export interface NewJob {
 
 /** Fields a transition may set besides the state. */
 export type JobPatch = Partial<Pick<JobRow,
-  "attempt" | "not_before" | "result" | "error" | "error_status" | "load_ms" | "started_at" | "finished_at">>;
+  "attempt" | "not_before" | "result" | "error" | "error_status" | "load_ms" | "ollama_load_ms" | "started_at" | "finished_at">>;
+
+/**
+ * Ollama reports a warm model's load_duration as a few milliseconds (it includes its own queueing);
+ * more than this on a job foreman did not load means Ollama had to load the model itself.
+ */
+export const COLD_LOAD_MS = 200;
+
+/** The model load a finished job paid: foreman's explicit load, or one Ollama did inside the request. */
+export function paidLoadMs(job: Pick<JobRow, "load_ms" | "ollama_load_ms">): number | null {
+  if (job.load_ms !== null) return job.load_ms + (job.ollama_load_ms ?? 0);
+  return job.ollama_load_ms !== null && job.ollama_load_ms >= COLD_LOAD_MS ? job.ollama_load_ms : null;
+}
 
 export interface QueuedHead { id: string; model_key: string; priority: number; created_at: number }
 
@@ -174,14 +188,14 @@ export class JobStore {
   }
 
   /** Completes a job and stores its result artifact in one transaction. */
-  complete(id: string, result: string, now = Date.now()): JobRow | null {
+  complete(id: string, result: string, patch: JobPatch = {}, now = Date.now()): JobRow | null {
     return this.db.transaction(() => {
       const state = (this.q.state.get(id) as { state: JobState } | null)?.state;
       if (!state || !ACTIVE.includes(state)) return null;
       // The artifact first, so the 'done' event written by the change hooks can list it.
       this.putArtifact(id, "completion", "application/json", Buffer.from(result), now);
       // A retried job that finished is not in error: the last attempt's error goes.
-      return this.transition(id, ACTIVE, "done", { result, error: null, error_status: null }, now);
+      return this.transition(id, ACTIVE, "done", { ...patch, result, error: null, error_status: null }, now);
     })();
   }
 
@@ -219,22 +233,27 @@ export class JobStore {
     ).all() as { model_key: string; priority: number; n: number }[];
   }
 
-  /** Average load and run time per drain key over recent jobs: what the scheduler has learned. */
-  learnedTimes(): Map<string, { load_ms: number | null; run_ms: number | null; samples: number }> {
+  /**
+   * What the scheduler has learned per drain key over recent jobs: the average load (foreman's timing
+   * of its explicit load, or Ollama's load_duration when Ollama loaded the model inside the request;
+   * see paidLoadMs) and the average run time without the load.
+   */
+  learnedTimes(): Map<string, ModelTimes> {
     const loads = this.db.query(
-      `SELECT model_key, AVG(load_ms) AS ms FROM (SELECT model_key, load_ms FROM jobs WHERE load_ms IS NOT NULL
-       ORDER BY id DESC LIMIT 200) GROUP BY model_key`).all() as { model_key: string; ms: number }[];
+      `SELECT model_key, AVG(ms) AS ms, COUNT(*) AS n FROM (
+         SELECT model_key, CASE WHEN load_ms IS NOT NULL THEN load_ms + COALESCE(ollama_load_ms, 0) ELSE ollama_load_ms END AS ms
+         FROM jobs INDEXED BY jobs_loaded WHERE (load_ms IS NOT NULL OR ollama_load_ms >= ${COLD_LOAD_MS}) AND finished_at IS NOT NULL
+         ORDER BY finished_at DESC LIMIT 200)
+       GROUP BY model_key`).all() as { model_key: string; ms: number; n: number }[];
     const runs = this.db.query(
-      `SELECT model_key, AVG(finished_at - started_at - COALESCE(load_ms, 0)) AS ms, COUNT(*) AS n FROM (
-         SELECT model_key, finished_at, started_at, load_ms FROM jobs
+      `SELECT model_key, AVG(finished_at - started_at - COALESCE(load_ms, 0) - COALESCE(ollama_load_ms, 0)) AS ms, COUNT(*) AS n FROM (
+         SELECT model_key, finished_at, started_at, load_ms, ollama_load_ms FROM jobs INDEXED BY jobs_finished
          WHERE finished_at IS NOT NULL AND state = 'done' AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT 500)
        GROUP BY model_key`).all() as { model_key: string; ms: number; n: number }[];
-    const out = new Map<string, { load_ms: number | null; run_ms: number | null; samples: number }>();
-    for (const r of runs) out.set(r.model_key, { load_ms: null, run_ms: Math.round(r.ms), samples: r.n });
-    for (const l of loads) {
-      const cur = out.get(l.model_key) ?? { load_ms: null, run_ms: null, samples: 0 };
-      out.set(l.model_key, { ...cur, load_ms: Math.round(l.ms) });
-    }
+    const out = new Map<string, ModelTimes>();
+    const entry = (key: string) => out.get(key) ?? { load_ms: null, load_samples: 0, run_ms: null, samples: 0 };
+    for (const r of runs) out.set(r.model_key, { ...entry(r.model_key), run_ms: Math.max(0, Math.round(r.ms)), samples: r.n });
+    for (const l of loads) out.set(l.model_key, { ...entry(l.model_key), load_ms: Math.round(l.ms), load_samples: l.n });
     return out;
   }
 
@@ -287,12 +306,14 @@ export class JobStore {
     })();
   }
 
-  /** Deletes finished jobs (and, by cascade, their artifacts) that finished before `cutoff`. */
+  /** Deletes finished jobs (with their artifacts and settled webhook events) that finished before `cutoff`. */
   prune(cutoff: number): number {
     return this.db.transaction(() => {
       const expired = "SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? AND state IN ('done', 'failed', 'cancelled')";
-      // Pending webhook events outlive their job until their retries are exhausted.
-      this.db.query(`DELETE FROM webhook_events WHERE status != 'pending' AND job_id IN (${expired})`).run(cutoff);
+      // Pending webhook events outlive their job until their retries are exhausted; then a later
+      // prune finds them orphaned and drops them.
+      this.db.query(`DELETE FROM webhook_events WHERE status != 'pending' AND (job_id IN (${expired})
+        OR NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = webhook_events.job_id))`).run(cutoff);
       return this.db.query(`DELETE FROM jobs WHERE id IN (${expired})`).run(cutoff).changes;
     })();
   }

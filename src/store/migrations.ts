@@ -67,4 +67,13 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX webhook_events_job     ON webhook_events(job_id, id);
   CREATE INDEX webhook_events_pending ON webhook_events(next_attempt_at) WHERE status = 'pending';
   `,
+  `
+  -- Ollama's own load_duration for the job's work request: how long Ollama spent getting the model
+  -- ready. Near zero after foreman's explicit load; a real load when the model was evicted behind
+  -- foreman's back (foreman then learns the load time from Ollama, not from its own timing).
+  ALTER TABLE jobs ADD COLUMN ollama_load_ms INTEGER;
+  -- The jobs that paid a load (see paidLoadMs; 200 = COLD_LOAD_MS, and the learned-times query
+  -- must repeat this condition word for word for SQLite to use the index).
+  CREATE INDEX jobs_loaded ON jobs(finished_at) WHERE load_ms IS NOT NULL OR ollama_load_ms >= 200;
+  `,
 ];
