@@ -3,6 +3,8 @@
 // with 100,000 queued jobs, foreman's RSS with them, and /jobs listing latency.
 import { join } from "node:path";
 import { drainKey } from "../src/ollama/names";
+import { forecast } from "../src/queue/forecast";
+import { SNAPSHOT } from "../src/queue/forecaster";
 import { pickNext } from "../src/queue/policy";
 import { openDatabase } from "../src/store/db";
 import { JobStore } from "../src/store/jobs";
@@ -70,6 +72,21 @@ function fill(dbPath: string): JobStore {
   return store;
 }
 
+/** Learned times over a long history: the queue turned into SCALE finished jobs, 1 in 100 of which paid a load. */
+function learnedTimesMs(dbPath: string): number {
+  const store = new JobStore(openDatabase(dbPath));
+  store.db.run(`UPDATE jobs SET state = 'done', started_at = created_at, finished_at = created_at + 1000,
+    load_ms = CASE WHEN rowid % 100 = 0 THEN 500 END, ollama_load_ms = 5 WHERE state = 'queued'`);
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    store.learnedTimes();
+    times.push(performance.now() - t);
+  }
+  store.db.close();
+  return median(times);
+}
+
 async function scale() {
   const dir = tempDir("foreman-bench-");
   const dbPath = join(dir, "scale.db");
@@ -87,12 +104,21 @@ async function scale() {
     store.insert({ origin: "async", endpoint: "/api/chat", model: "llama3.2", modelKey: "llama3.2:latest", request: request(i), maxAttempts: 3 });
   }
   const deepEnqueue = extra / ((performance.now() - t0) / 1000);
+  // The forecast behind positions, ETAs and Retry-After: the policy replayed over the first SNAPSHOT jobs.
+  const forecasts: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    forecast({ heads: store.queuedHeads(SNAPSHOT), residentKey: "llama3.2:latest", now: Date.now(), maxWaitMs: 600_000,
+      times: store.learnedTimes(), runningLeftMs: 0, limit: SNAPSHOT });
+    forecasts.push(performance.now() - t);
+  }
   store.db.close();
 
   const fm = await startForeman({ ollamaUrl: "http://127.0.0.1:9", dbPath, env: { FOREMAN_LOG_LEVEL: "warn", FOREMAN_MAX_QUEUE: "1000000" } });
+  const lists: number[] = [];
+  const gets: number[] = [];
+  let rss: number;
   try {
-    const lists: number[] = [];
-    const gets: number[] = [];
     let cursor: string | null = null;
     for (let i = 0; i < 50; i++) {
       let t = performance.now();
@@ -104,13 +130,14 @@ async function scale() {
       gets.push(performance.now() - t);
     }
     await fetch(`${fm.url}/queue`);
-    return {
-      pickP50: median(picks), pickP99: percentile(picks, 99), deepEnqueue,
-      rss: rssMB(fm.proc.pid), listP50: median(lists), getP50: median(gets),
-    };
+    rss = rssMB(fm.proc.pid);
   } finally {
     await fm.stop(9);
   }
+  return {
+    pickP50: median(picks), pickP99: percentile(picks, 99), deepEnqueue, forecast: median(forecasts),
+    learned: learnedTimesMs(dbPath), rss, listP50: median(lists), getP50: median(gets),
+  };
 }
 
 export async function run(): Promise<void> {
@@ -129,6 +156,8 @@ export async function run(): Promise<void> {
     ["pick-next + claim p50 (ms)", s.pickP50, "< 1"],
     ["pick-next + claim p99 (ms)", s.pickP99, "< 1"],
     ["enqueues/s into the deep queue (store, no HTTP)", s.deepEnqueue, ""],
+    [`forecast of the first ${SNAPSHOT.toLocaleString()} (ms; positions, ETAs, Retry-After)`, s.forecast, "< 10"],
+    [`learned load/run times over ${SCALE.toLocaleString()} finished jobs (ms)`, s.learned, "< 1"],
     ["foreman RSS with the queue (MB)", s.rss, "< 200"],
     ["GET /jobs?limit=50 p50 (ms)", s.listP50, ""],
     ["GET /jobs/{id} p50 (ms, includes position/ETA)", s.getP50, ""],

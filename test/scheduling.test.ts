@@ -131,6 +131,26 @@ describe("heartbeats", () => {
     await blocker;
   });
 
+  test("a failure after heartbeats is a final error line (native) or error event (/v1)", async () => {
+    fake = await startFakeOllama({ tokenMs: 100 });
+    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_STREAM_HEARTBEAT: "200ms" } });
+    const blocker = chat(fm, "llama3.2", "[[tokens=8]]");
+    await until(() => fake!.activeGenerations > 0);
+    const native = fm.fetch("/api/chat", { method: "POST", body: chatBody("llama3.2", "doomed") });
+    const v1 = fm.fetch("/v1/chat/completions", { method: "POST", body: chatBody("llama3.2", "doomed too", { stream: true }) });
+    fake.faults.failNext = { status: 500, error: "model runner crashed", count: 2 };
+    const res = await native;
+    expect(res.status).toBe(200); // headers went out with the first heartbeat
+    const { lines } = await readNdjson(res);
+    expect(lines.slice(0, -1).every((l) => l.message?.content === "" && l.done === false)).toBe(true);
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    expect(lines[lines.length - 1]).toEqual({ error: "model runner crashed" });
+    const events = (await (await v1).text()).split("\n\n").filter(Boolean);
+    expect(events.length).toBeGreaterThanOrEqual(4);
+    expect(JSON.parse(events[events.length - 1].slice(6))).toMatchObject({ error: { message: "model runner crashed" } });
+    await blocker;
+  });
+
   test("/v1 streaming callers get empty OpenAI chunks; the SDK's text is unchanged", async () => {
     fake = await startFakeOllama({ tokenMs: 100 });
     fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_STREAM_HEARTBEAT: "200ms" } });

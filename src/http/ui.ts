@@ -4,6 +4,7 @@ import { Elysia } from "elysia";
 import pageBundle from "../ui/dashboard.html" with { type: "text" };
 import { jobView } from "../jobs/view";
 import type { Services } from "../services";
+import { errorResponses } from "./job-schemas";
 
 // Imported as text (Bun types an .html import as an HTML bundle; `type: "text"` makes it the source).
 const page = pageBundle as unknown as string;
@@ -62,6 +63,10 @@ export function uiRoutes(svc: Services) {
     .get("/ui/", html, { detail: { hide: true } })
     .get("/events", ({ request }) => allEvents(svc, request), {
       detail: { tags: ["queue"], summary: "Every job's events (Server-Sent Events)", security: [{ bearerAuth: [] }],
-        description: "`event: job` with the job JSON on every state change of any job; `event: chunk` with `{job_id, text}` as text streams." },
+        description: "`event: job` with the job JSON on every state change of any job; `event: chunk` with `{job_id, text}` as text streams.",
+        responses: {
+          200: { description: "The event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
+          ...errorResponses({}),
+        } },
     });
 }
