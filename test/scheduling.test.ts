@@ -114,13 +114,28 @@ describe("backpressure", () => {
 });
 
 describe("heartbeats", () => {
-  test("a streaming caller waiting in the queue gets empty chunks, and the text is unchanged", async () => {
+  /** Foreman with 200 ms heartbeats, against a fake generating a token per 100 ms. */
+  async function start() {
     fake = await startFakeOllama({ tokenMs: 100 });
     fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_STREAM_HEARTBEAT: "200ms" } });
-    const blocker = chat(fm, "llama3.2", "[[tokens=12]]");
+  }
+  /** Keeps the worker busy for `tokens` × 100 ms; resolves once the target is generating. */
+  async function occupyWorker(tokens: number): Promise<{ done: Promise<Response> }> {
+    const done = chat(fm!, "llama3.2", `[[tokens=${tokens}]]`);
     await until(() => fake!.activeGenerations > 0);
+    return { done }; // wrapped: an async function returning the promise itself would wait for it
+  }
+  /** The JSON of each `data:` event of an SSE body, up to [DONE]. */
+  const sseData = (text: string) => text.split("\n\n").filter((e) => e && e !== "data: [DONE]").map((e) => {
+    expect(e).toStartWith("data: "); // data events only, no comments
+    return JSON.parse(e.slice(6));
+  });
+
+  test("a streaming caller waiting in the queue gets empty chunks, and the text is unchanged", async () => {
+    await start();
+    const blocker = await occupyWorker(12);
     const t0 = performance.now();
-    const res = await fm.fetch("/api/chat", { method: "POST", body: chatBody("llama3.2", "after the wait") });
+    const res = await fm!.fetch("/api/chat", { method: "POST", body: chatBody("llama3.2", "after the wait") });
     expect(performance.now() - t0).toBeLessThan(800); // headers long before the ~1.2 s wait is over
     const { lines } = await readNdjson(res);
     const beats = lines.filter((l) => l.message.content === "" && !l.done);
@@ -128,62 +143,54 @@ describe("heartbeats", () => {
     for (const b of beats) expect(b).toMatchObject({ model: "llama3.2", message: { role: "assistant", content: "" }, done: false });
     expect(lines.map((l) => l.message.content).join("")).toBe("Echo: after the wait");
     expect(lines[lines.length - 1].done).toBe(true);
-    await blocker;
+    await blocker.done;
   });
 
   test("a failure after heartbeats is a final error line (native) or error event (/v1)", async () => {
-    fake = await startFakeOllama({ tokenMs: 100 });
-    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_STREAM_HEARTBEAT: "200ms" } });
-    const blocker = chat(fm, "llama3.2", "[[tokens=8]]");
-    await until(() => fake!.activeGenerations > 0);
-    const native = fm.fetch("/api/chat", { method: "POST", body: chatBody("llama3.2", "doomed") });
-    const v1 = fm.fetch("/v1/chat/completions", { method: "POST", body: chatBody("llama3.2", "doomed too", { stream: true }) });
-    fake.faults.failNext = { status: 500, error: "model runner crashed", count: 2 };
+    await start();
+    const blocker = await occupyWorker(8);
+    const native = fm!.fetch("/api/chat", { method: "POST", body: chatBody("llama3.2", "doomed") });
+    const v1 = fm!.fetch("/v1/chat/completions", { method: "POST", body: chatBody("llama3.2", "doomed too", { stream: true }) });
+    fake!.faults.failNext = { status: 500, error: "model runner crashed", count: 2 };
     const res = await native;
     expect(res.status).toBe(200); // headers went out with the first heartbeat
     const { lines } = await readNdjson(res);
     expect(lines.slice(0, -1).every((l) => l.message?.content === "" && l.done === false)).toBe(true);
     expect(lines.length).toBeGreaterThanOrEqual(4);
     expect(lines[lines.length - 1]).toEqual({ error: "model runner crashed" });
-    const events = (await (await v1).text()).split("\n\n").filter(Boolean);
+    const events = sseData(await (await v1).text());
     expect(events.length).toBeGreaterThanOrEqual(4);
-    expect(JSON.parse(events[events.length - 1].slice(6))).toMatchObject({ error: { message: "model runner crashed" } });
-    await blocker;
+    expect(events[events.length - 1]).toMatchObject({ error: { message: "model runner crashed" } });
+    await blocker.done;
   });
 
   test("/v1 streaming callers get empty OpenAI chunks; the SDK's text is unchanged", async () => {
-    fake = await startFakeOllama({ tokenMs: 100 });
-    fm = await startForeman({ ollamaUrl: fake.url, env: { FOREMAN_STREAM_HEARTBEAT: "200ms" } });
-    const blocker = chat(fm, "llama3.2", "[[tokens=12]]");
-    await until(() => fake!.activeGenerations > 0);
-    const res = await fm.fetch("/v1/chat/completions", { method: "POST", body: chatBody("llama3.2", "raw", { stream: true }) });
-    const events = (await res.text()).split("\n\n").filter(Boolean);
-    expect(events.every((e) => e.startsWith("data: "))).toBe(true); // only data events, no comments
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+    await start();
+    let blocker = await occupyWorker(12);
+    const res = await fm!.fetch("/v1/chat/completions", { method: "POST", body: chatBody("llama3.2", "raw", { stream: true }) });
+    const chunks = sseData(await res.text());
     const beats = chunks.filter((c) => c.choices[0]?.delta?.content === "" && c.choices[0].finish_reason === null);
     expect(beats.length).toBeGreaterThanOrEqual(3);
     expect(beats[0].choices[0].delta).toEqual({ role: "assistant", content: "" });
     expect(new Set(chunks.map((c) => c.id)).size).toBe(1); // one completion id throughout
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("")).toBe("Echo: raw");
-    await blocker;
+    await blocker.done;
 
-    const blocker2 = chat(fm, "llama3.2", "[[tokens=12]]");
-    await until(() => fake!.activeGenerations > 0);
-    const client = new OpenAI({ baseURL: `${fm.url}/v1`, apiKey: "unused" });
+    blocker = await occupyWorker(12);
+    const client = new OpenAI({ baseURL: `${fm!.url}/v1`, apiKey: "unused" });
     let text = "";
     for await (const c of await client.chat.completions.create({ model: "llama3.2", stream: true,
       messages: [{ role: "user", content: "sdk" }] })) text += c.choices[0]?.delta?.content ?? "";
     expect(text).toBe("Echo: sdk");
-    await blocker2;
+    await blocker.done;
 
-    const blocker3 = chat(fm, "llama3.2", "[[tokens=12]]");
-    await until(() => fake!.activeGenerations > 0);
-    const legacy = await fm.fetch("/v1/completions", { method: "POST",
+    blocker = await occupyWorker(12);
+    const legacy = await fm!.fetch("/v1/completions", { method: "POST",
       body: JSON.stringify({ model: "llama3.2", prompt: "legacy", stream: true }) });
-    const parts = (await legacy.text()).split("\n\n").filter((e) => e && e !== "data: [DONE]").map((e) => JSON.parse(e.slice(6)));
+    const parts = sseData(await legacy.text());
     expect(parts.filter((c) => c.choices[0].text === "" && c.choices[0].finish_reason === null).length).toBeGreaterThanOrEqual(3);
     expect(parts.map((c) => c.choices[0].text).join("")).toBe("Echo: legacy");
-    await blocker3;
+    await blocker.done;
   });
 });
 
