@@ -56,7 +56,7 @@ export function nativeRoutes(svc: Services) {
   }
 
   const running = () => text("Ollama is running");
-  const refresh = () => void inventory.refresh();
+  const refresh = () => void inventory.refresh({ fresh: true }); // the models just changed
   return new Elysia()
     .get("/", running)
     .head("/", running)

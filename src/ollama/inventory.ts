@@ -20,6 +20,7 @@ export class Inventory {
   lastError: string | null = null;
   lastOkAt: number | null = null;
   private inflight: Promise<boolean> | null = null;
+  private queuedPoll: Promise<boolean> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private warming = false;
@@ -83,7 +84,13 @@ export class Inventory {
   }
 
   /** One poll of the target; concurrent callers share it. Returns whether the target answered. */
-  refresh(): Promise<boolean> {
+  refresh({ fresh = false } = {}): Promise<boolean> {
+    if (this.inflight && fresh) {
+      // The poll under way may have read /api/ps before the change our caller just made (a load):
+      // one more poll after it, shared by every such caller meanwhile.
+      this.queuedPoll ??= this.inflight.then(() => { this.queuedPoll = null; return this.refresh(); });
+      return this.queuedPoll;
+    }
     this.inflight ??= this.poll().finally(() => { this.inflight = null; });
     return this.inflight;
   }

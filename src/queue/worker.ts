@@ -202,7 +202,7 @@ export class Worker {
     m.modelLoads.inc({ model: keyModel(job.model_key) });
     if (from) m.modelSwaps.inc({ from: keyModel(from), to: keyModel(job.model_key) });
     log.info({ job_id: job.id, model: job.model, load_ms: loadMs }, "model loaded");
-    void this.d.inventory.refresh(); // /api/ps changed: keep /queue and the dashboard current
+    void this.d.inventory.refresh({ fresh: true }); // /api/ps changed: keep /queue and the dashboard current
     return this.move(job.id, ["loading"], "working", { load_ms: loadMs });
   }
 
