@@ -536,6 +536,21 @@ describe("usage", () => {
     expect(dashVersion).toEqual(version);
   });
 
+  test("foreman with no command runs the daemon", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const proc = Bun.spawn(foremanCommand(), {
+      env: { PATH: process.env.PATH ?? "", FOREMAN_ADDR: `127.0.0.1:${port}`, FOREMAN_OLLAMA_URL: "http://127.0.0.1:9",
+        FOREMAN_DB_PATH: join(tempDir(), "noarg.db") },
+      stdout: "pipe", stderr: "pipe",
+    });
+    try {
+      await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200, 10_000);
+    } finally {
+      proc.kill("SIGTERM");
+    }
+    expect(await proc.exited).toBe(0); // a clean shutdown on SIGTERM
+  });
+
   test("an unknown command: exit 2 with the usage on stderr", async () => {
     const r = await cli(["frobnicate"]);
     expect(r.code).toBe(2);
