@@ -6,10 +6,8 @@ import { memoryView, pickNext, type PickReason } from "./policy";
 /** Learned per drain key: average load and run times (ms) and how many jobs each is averaged over. */
 export interface ModelTimes { load_ms: number | null; load_samples: number; run_ms: number | null; samples: number }
 
-/** `start_ms`: when the job should start, from now; `eta_s` is the same in whole seconds. */
-export interface Forecast {
-  id: string; model_key: string; priority: number; position: number; start_ms: number; eta_s: number; reason: PickReason;
-}
+/** `start_ms`: when the job should start, from now. */
+export interface Forecast { id: string; model_key: string; priority: number; position: number; start_ms: number; reason: PickReason }
 
 export interface ForecastInput {
   heads: QueuedHead[];
@@ -44,7 +42,7 @@ export function forecast(input: ForecastInput): Forecast[] {
     const t = input.times.get(pick.modelKey);
     if (pick.modelKey !== resident) clock += t?.load_ms ?? fallbackLoad;
     out.push({ id: pick.id, model_key: pick.modelKey, priority: head.priority, position: out.length + 1,
-      start_ms: Math.round(clock), eta_s: Math.round(clock / 1000), reason: pick.reason });
+      start_ms: Math.round(clock), reason: pick.reason });
     clock += t?.run_ms ?? fallbackRun;
     resident = pick.modelKey;
   }

@@ -4,8 +4,10 @@ import { jobView, type JobView } from "../jobs/view";
 import { keyModel, normalizeModel } from "../ollama/names";
 import type { Services } from "../services";
 import type { JobRow } from "../store/jobs";
+import type { Forecast } from "./forecast";
 
 const MAX_NEXT = 200;
+const etaSeconds = (f: Forecast) => Math.round(f.start_ms / 1000);
 
 /**
  * A job's JSON, with `position` (1 = next) and `eta` (seconds) while queued; null beyond the
@@ -16,7 +18,7 @@ export function jobWithPosition(svc: Services, row: JobRow, { withResult = true,
   const view = jobView(row, withResult);
   if (row.state !== "queued") return view;
   const f = svc.forecaster.get(followChanges).byId.get(row.id);
-  return { ...view, position: f?.position ?? null, eta: f?.eta_s ?? null };
+  return { ...view, position: f?.position ?? null, eta: f ? etaSeconds(f) : null };
 }
 
 export function queueStatus(svc: Services, next = 20) {
@@ -33,7 +35,7 @@ export function queueStatus(svc: Services, next = 20) {
     queued: { total: counts.reduce((a, c) => a + c.n, 0), by_model: byModel },
     models: Object.fromEntries(times),
     next: svc.forecaster.get().list.slice(0, Math.min(next, MAX_NEXT)).map((f) => ({
-      id: f.id, model: keyModel(f.model_key), priority: f.priority, position: f.position, eta: f.eta_s, reason: f.reason,
+      id: f.id, model: keyModel(f.model_key), priority: f.priority, position: f.position, eta: etaSeconds(f), reason: f.reason,
     })),
     target: { url: redactUrl(svc.config.ollamaUrl), degraded: inventory.degraded, error: inventory.lastError },
   };
